@@ -1,0 +1,3 @@
+from dualpy.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""The only module that talks to the Docker engine."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualpy.errors import BuildFailed, EngineUnavailable, ImageNotFound
+
+ENGINE_FIX = "start one (`dockerd &`, or `apt-get install docker.io`), or point DOCKER_HOST at a running engine"
+
+
+@functools.cache
+def client():
+    """Return a docker client whose engine has answered a ping."""
+    import docker  # noqa: PLC0415  (importing docker costs ~0.2 s; commands without the engine skip it)
+
+    try:
+        engine = docker.from_env(timeout=600)
+        engine.ping()
+    except Exception as exc:  # docker raises DockerException, requests errors, FileNotFoundError...
+        raise EngineUnavailable(f"no Docker engine answers ({_first_line(exc)}): {ENGINE_FIX}") from None
+    return engine
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:160] if text else type(exc).__name__
+
+
+def engine_version() -> str:
+    """The engine's server version, e.g. '20.10.24'."""
+    return client().version().get("Version", "?")
+
+
+def image_exists(tag: str) -> bool:
+    """True when the local engine has the image."""
+    import docker.errors  # noqa: PLC0415
+
+    try:
+        client().images.get(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the engine knows of a local image."""
+
+    tag: str
+    id: str
+    size: int
+    labels: Mapping[str, str]
+    repo_digests: tuple[str, ...]
+
+
+def image_facts(tag: str) -> ImageFacts:
+    """Return id, size and labels of a local image, or raise ImageNotFound."""
+    import docker.errors  # noqa: PLC0415
+
+    try:
+        image = client().images.get(tag)
+    except docker.errors.ImageNotFound:
+        raise ImageNotFound(
+            f"image {tag!r} is not in the local engine: build it with `dualpy images build --tag {tag}`"
+        ) from None
+    attrs = image.attrs
+    return ImageFacts(
+        tag=tag,
+        id=image.id,
+        size=int(attrs.get("Size", 0)),
+        labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
+        repo_digests=tuple(attrs.get("RepoDigests") or ()),
+    )
+
+
+def image_history(tag: str) -> list[dict]:
+    """Return the engine's history of an image (one dict per layer)."""
+    return client().api.history(tag)
+
+
+def pull(reference: str) -> bool:
+    """Try to pull an image; True on success, False when no registry serves it."""
+    try:
+        client().images.pull(reference)
+    except Exception:  # no registry, no such image, auth: all mean "not available here"
+        return False
+    return True
+
+
+def import_rootfs(tarball: Path, tag: str, changes: Sequence[str] = ()) -> str:
+    """Import a root filesystem tarball as an image; return its id."""
+    with open(tarball, "rb") as stream:
+        repository, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+        result = client().api.import_image_from_stream(
+            stream, repository=repository, tag=tag_part or "latest", changes=list(changes) or None
+        )
+    text = result if isinstance(result, str) else result.decode()
+    for line in text.splitlines():
+        try:
+            status = json.loads(line)
+        except ValueError:
+            continue
+        if "error" in status:
+            raise BuildFailed(f"docker import failed: {status['error']}")
+    return client().images.get(tag).id
+
+
+def build(
+    context_dir: Path,
+    tag: str,
+    on_line: Callable[[str], None],
+    build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    dockerfile: str = "Dockerfile",
+) -> str:
+    """Build an image from a context directory, streaming each output line; return the image id."""
+    api = client().api
+    image_id = None
+    stream = api.build(
+        path=str(context_dir),
+        dockerfile=dockerfile,
+        tag=tag,
+        rm=True,
+        forcerm=True,
+        decode=True,
+        buildargs=dict(build_args or {}),
+        labels=dict(labels or {}),
+        network_mode="host",
+    )
+    for chunk in stream:
+        if "error" in chunk:
+            detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+            raise BuildFailed(f"image build failed: {detail.strip()}")
+        if "stream" in chunk:
+            for line in chunk["stream"].splitlines():
+                if line.strip():
+                    on_line(line)
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = chunk["aux"]["ID"]
+    if image_id is None:
+        image_id = client().images.get(tag).id
+    return image_id
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished container left behind."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run(
+    image: str,
+    command: Sequence[str],
+    *,
+    environment: Mapping[str, str] | None = None,
+    volumes: Mapping[str, Mapping[str, str]] | None = None,
+    working_dir: str | None = None,
+    entrypoint: Sequence[str] | None = None,
+    network_mode: str = "host",
+) -> RunResult:
+    """Run a command in a fresh container, wait for it, remove it, return its output."""
+    engine = client()
+    if not image_exists(image):
+        raise ImageNotFound(
+            f"image {image!r} is not in the local engine: build it with `dualpy images build --tag {image}`"
+        )
+    container = engine.containers.create(
+        image,
+        command=list(command),
+        environment=dict(environment or {}),
+        volumes={k: dict(v) for k, v in (volumes or {}).items()},
+        working_dir=working_dir,
+        entrypoint=list(entrypoint) if entrypoint is not None else None,
+        network_mode=network_mode,
+        labels={"io.dualpy.role": "run"},
+    )
+    try:
+        container.start()
+        status = container.wait()
+        stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+        stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+    finally:
+        try:
+            container.remove(force=True)
+        except Exception:  # already gone (auto-removed or engine stopped): nothing left to clean
+            pass
+    return RunResult(int(status.get("StatusCode", 1)), stdout, stderr)
+
+
+def iter_containers(label: str) -> Iterator:
+    """Yield containers (running or not) carrying a label."""
+    yield from client().containers.list(all=True, filters={"label": label})
