@@ -94,11 +94,12 @@ def pull(reference: str) -> bool:
 
 def import_rootfs(tarball: Path, tag: str, changes: Sequence[str] = ()) -> str:
     """Import a root filesystem tarball as an image; return its id."""
-    with open(tarball, "rb") as stream:
-        repository, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
-        result = client().api.import_image_from_stream(
-            stream, repository=repository, tag=tag_part or "latest", changes=list(changes) or None
-        )
+    repository, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+    # import_image_from_stream declares chunked encoding but sends the file raw ("invalid byte in chunk
+    # length" from the engine); a path makes docker-py send the file with its length.
+    result = client().api.import_image(
+        src=str(tarball), repository=repository, tag=tag_part or "latest", changes=list(changes) or None
+    )
     text = result if isinstance(result, str) else result.decode()
     for line in text.splitlines():
         try:

@@ -1,0 +1,115 @@
+"""A minimal Debian base image from the Debian archive (debootstrap + docker import): needs no registry."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualpy import console, engine
+from dualpy.debian import archive_url
+from dualpy.errors import BuildFailed, UsageError
+
+DEFAULT_SUITE = "bookworm"
+
+
+def local_base_tag(suite: str) -> str:
+    """The tag `dualpy base build` gives a suite's base image."""
+    return f"dualpy/debian:{suite}"
+
+
+def registry_base_reference(suite: str) -> str:
+    """The official image a machine with a registry would pull instead."""
+    return f"debian:{suite}-slim"
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    """The base image an image build starts from, and how it was found."""
+
+    reference: str
+    how: str
+
+
+def debootstrap_command(suite: str, rootfs: Path, mirror: str) -> list[str]:
+    """The debootstrap call that makes a minimal root filesystem."""
+    return ["debootstrap", "--variant=minbase", suite, str(rootfs), mirror]
+
+
+def build_base(suite: str = DEFAULT_SUITE, tag: str | None = None, debian_mirror: str | None = None) -> str:
+    """Build a minimal Debian image with debootstrap and docker import; return its tag."""
+    tag = tag or local_base_tag(suite)
+    if shutil.which("debootstrap") is None:
+        raise UsageError("debootstrap is not installed: `apt-get install debootstrap` (or pass --base IMAGE)")
+    if os.geteuid() != 0:
+        raise UsageError("debootstrap needs root: run `dualpy base build` as root (or pass --base IMAGE)")
+    engine.client()
+    mirror = archive_url(debian_mirror)
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="dualpy-base-"))
+    try:
+        rootfs = work / "rootfs"
+        console.step(f"debootstrap {suite} from {mirror}")
+        log_path = work / "debootstrap.log"
+        with open(log_path, "w") as log:
+            result = subprocess.run(debootstrap_command(suite, rootfs, mirror), stdout=log, stderr=subprocess.STDOUT)
+        if result.returncode != 0:
+            tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-5:]).strip()
+            raise BuildFailed(f"debootstrap {suite} failed (exit {result.returncode}): {tail.splitlines()[-1] if tail else ''}")
+        _trim_rootfs(rootfs, suite, mirror)
+        tarball = work / "rootfs.tar"
+        subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+        console.step(f"docker import as {tag}")
+        engine.import_rootfs(
+            tarball,
+            tag,
+            changes=[
+                'CMD ["/bin/bash"]',
+                "ENV LANG=C.UTF-8",
+                f"LABEL io.dualpy.base.suite={suite}",
+                "LABEL io.dualpy.base.built-by=debootstrap",
+            ],
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    console.info(f"  {tag} built in {time.monotonic() - started:.0f}s")
+    return tag
+
+
+def _trim_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
+    """Leave apt pointed at the mirror and drop caches the image does not need."""
+    (rootfs / "etc/apt/sources.list").write_text(f"deb {mirror} {suite} main\n")
+    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for entry in (rootfs / cache).glob("*"):
+            if entry.is_file():
+                entry.unlink()
+    # Keep image builds from starting services inside the build container.
+    policy = rootfs / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+
+
+def resolve_base_image(suite: str = DEFAULT_SUITE, explicit: str | None = None, debian_mirror: str | None = None) -> BaseImage:
+    """Find the base: --base IMAGE, else local dualpy/debian:<suite>, else pull debian:<suite>-slim, else build one."""
+    if explicit:
+        if engine.image_exists(explicit) or engine.pull(explicit):
+            return BaseImage(explicit, "--base")
+        raise UsageError(f"base image {explicit!r} is neither local nor pullable: build it or drop --base")
+    local = local_base_tag(suite)
+    if engine.image_exists(local):
+        return BaseImage(local, "local dualpy base")
+    official = registry_base_reference(suite)
+    console.info(f"  no {local}; trying to pull {official}")
+    if engine.pull(official):
+        return BaseImage(official, "pulled")
+    console.info(f"  cannot pull {official}; building {local} with debootstrap")
+    try:
+        return BaseImage(build_base(suite, local, debian_mirror), "built with debootstrap")
+    except UsageError as exc:
+        raise UsageError(
+            f"no base image for {suite}: {exc}; or run `dualpy base build --suite {suite}`, or pass --base IMAGE"
+        ) from None
