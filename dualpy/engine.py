@@ -118,6 +118,7 @@ def build(
     build_args: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     dockerfile: str = "Dockerfile",
+    no_cache: bool = False,
 ) -> str:
     """Build an image from a context directory, streaming each output line; return the image id."""
     api = client().api
@@ -132,6 +133,7 @@ def build(
         buildargs=dict(build_args or {}),
         labels=dict(labels or {}),
         network_mode="host",
+        nocache=no_cache,
     )
     for chunk in stream:
         if "error" in chunk:

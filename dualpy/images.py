@@ -266,6 +266,7 @@ def build_image(
     suite: str = DEFAULT_SUITE,
     debian_mirror: str | None = None,
     source_file: Path | None = None,
+    no_cache: bool = False,
 ) -> BuildReport:
     """Build the image of one release with the requested variants; return what was built and how long it took."""
     recipe, release = find_release(python)
@@ -290,7 +291,7 @@ def build_image(
         console.step(f"building {tag} ({', '.join(t.install_tag for t in spec.targets)}; profile {profile}); log: {log_path}")
         progress = _BuildProgress(log_path)
         try:
-            image_id = engine.build(context, tag, progress)
+            image_id = engine.build(context, tag, progress, no_cache=no_cache)
         except BuildFailed as exc:
             tail = "\n".join(list(progress.tail)[-25:])
             console.stderr.print(tail, markup=False)

@@ -25,12 +25,13 @@ def build(
     suite: str = typer.Option(DEFAULT_SUITE, "--suite", help="Debian suite of the base image."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
     source: Path = typer.Option(None, "--source", help="A local CPython tarball (checked against the recipe)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild every step (a cold build)."),
     json_output: bool = typer.Option(False, "--json", help="Write the build report as JSON to stdout."),
 ) -> None:
     """Build both CPython variants from checksum-verified source into one image."""
     report = build_image(
         python, variants=parse_variants(variants), base=base, tag=tag, profile=profile, suite=suite,
-        debian_mirror=debian_mirror, source_file=source,
+        debian_mirror=debian_mirror, source_file=source, no_cache=no_cache,
     )
     if json_output:
         console.emit_json(report.as_json())

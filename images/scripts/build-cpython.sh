@@ -12,6 +12,8 @@ cd "$work"
 ./configure --prefix="$prefix" --build="$(gcc -dumpmachine)" "$@"
 make -j"$(nproc)"
 make install
+# Recorded for `benchmarks/`: what a plain `make install` weighs before the clean-up below.
+du -sb "$prefix" | cut -f1 > "$prefix/.dualpy-make-install-bytes"
 
 # Test suites, static libraries and byte-code caches are build leftovers, as in docker-library/python.
 find "$prefix" -depth \
