@@ -37,7 +37,7 @@ def _make_install_bytes(tag: str) -> dict[str, int]:
     return sizes
 
 
-def measure(python: str = "3.13.15", quick: bool = False) -> dict:
+def measure(quick: bool = False, python: str = "3.13.15") -> dict:
     """Measure the image goals as ratios against anchors taken in the same run."""
     results: dict = {}
     dual_tag = f"dualpy/cpython:{python}"
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--python", default="3.13.15")
     args = parser.parse_args()
     console.set_quiet(True)
-    print(json.dumps(measure(args.python, args.quick), indent=2))
+    print(json.dumps(measure(args.quick, args.python), indent=2))
 
 
 if __name__ == "__main__":
