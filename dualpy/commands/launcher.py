@@ -1,0 +1,54 @@
+"""`dualpy launcher`: one `python` that picks the GIL or the free-threaded build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dualpy import console
+from dualpy.errors import UsageError
+from dualpy.launcher import CONFIG_RELATIVE_PATH, discover, install, parse_config, parse_interpreter_options
+from dualpy.tags import parse_variants
+
+app = typer.Typer(help="The interpreter launcher (python/python3 picking a build by dualpy's rules).",
+                  no_args_is_help=True)
+
+
+@app.command("install")
+def install_command(
+    prefix: Path = typer.Option(..., "--prefix", help="Install into PREFIX/bin/python and PREFIX/etc/."),
+    python: list[str] = typer.Option([], "--python", help="An interpreter: 3.13=/path/python3.13 (repeatable)."),
+    default: str = typer.Option("gil", "--default", help="gil or freethreaded: the build rule 5 picks."),
+    root: Path = typer.Option(Path("/opt/python"), "--root", help="Where to discover interpreters without --python."),
+    json_output: bool = typer.Option(False, "--json", help="Write what was installed as JSON to stdout."),
+) -> None:
+    """Compile and install the launcher for interpreters given with --python, or found under /opt/python."""
+    variants = parse_variants(default)
+    if len(variants) != 1:
+        raise UsageError(f"--default {default}: name one build, gil or freethreaded")
+    interpreters = parse_interpreter_options(python) if python else discover(root)
+    result = install(prefix, interpreters, variants[0])
+    if json_output:
+        console.emit_json(result)
+    else:
+        console.stdout.print(f"{result['launcher']} (default {result['default']}): "
+                             + ", ".join(f"{k} -> {v}" for k, v in result["interpreters"].items()))
+
+
+@app.command("show")
+def show(
+    prefix: Path = typer.Option(Path("/usr/local"), "--prefix", help="Where the launcher is installed."),
+    json_output: bool = typer.Option(False, "--json", help="Write JSON to stdout."),
+) -> None:
+    """Show the launcher's interpreters and default."""
+    config = prefix / CONFIG_RELATIVE_PATH
+    if not config.is_file():
+        raise UsageError(f"no launcher configuration at {config}: run `dualpy launcher install --prefix {prefix}`")
+    interpreters, default = parse_config(config.read_text())
+    if json_output:
+        console.emit_json({"config": str(config), "default": default.value, "interpreters": interpreters})
+    else:
+        console.stdout.print(f"{config} (default {default.value})")
+        for request, path in interpreters.items():
+            console.stdout.print(f"  {request} -> {path}")
