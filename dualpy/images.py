@@ -189,6 +189,7 @@ def render_context(spec: ImageSpec, source_tarball: Path, wheels: Path, destinat
         from dualpy import launcher  # noqa: PLC0415
 
         shutil.copyfile(launcher.source_path(), launcher_dir / "launcher.c")
+        (launcher_dir / "compile-flags").write_text(" ".join(launcher.COMPILE_FLAGS) + "\n")
         (launcher_dir / "dualpy-launcher.conf").write_text(config)
     else:
         (launcher_dir / "README").write_text("no launcher in this build\n")

@@ -14,6 +14,9 @@ from dualpy.errors import BuildFailed, UsageError
 from dualpy.tags import Variant
 
 CONFIG_RELATIVE_PATH = Path("etc/dualpy-launcher.conf")
+# Freestanding and static: no dynamic loader and no libc start-up before the one execve (see launcher.c).
+COMPILE_FLAGS = ("-O2", "-static", "-nostdlib", "-ffreestanding", "-fno-builtin", "-fno-stack-protector",
+                 "-fno-tree-loop-distribute-patterns", "-fno-asynchronous-unwind-tables")
 _REQUEST_RE = re.compile(r"^3\.\d+t?$")
 _INSTALL_DIR_RE = re.compile(r"^cp3(\d+)-cp3(\d+)(t?)$")
 
@@ -60,7 +63,8 @@ def compile_launcher(output: Path, cc: str | None = None) -> Path:
         raise UsageError(f"no C compiler {compiler!r} on PATH: install gcc (apt-get install gcc) or set CC")
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(f".{output.name}.tmp")
-    result = subprocess.run([compiler, "-O2", "-o", str(temp), str(source_path())], capture_output=True, text=True)
+    result = subprocess.run([compiler, *COMPILE_FLAGS, "-o", str(temp), str(source_path())],
+                            capture_output=True, text=True)
     if result.returncode != 0:
         temp.unlink(missing_ok=True)
         raise BuildFailed(f"compiling the launcher failed: {result.stderr.strip().splitlines()[-1:]}")

@@ -37,7 +37,8 @@ ln -sfn "/opt/python/$first_tag/bin/python" /opt/python/cp39-cp39/bin/python
 # The launcher: `python`/`python3` pick the GIL or free-threaded build by dualpy's rules.
 if [ -f /dualpy/launcher/launcher.c ]; then
     mkdir -p /usr/local/etc
-    cc -O2 -o /usr/local/bin/python /dualpy/launcher/launcher.c
+    # shellcheck disable=SC2046  # the flags are words (dualpy.launcher.COMPILE_FLAGS)
+    cc $(cat /dualpy/launcher/compile-flags) -o /usr/local/bin/python /dualpy/launcher/launcher.c
     strip /usr/local/bin/python
     ln -sfn python /usr/local/bin/python3
     cp /dualpy/launcher/dualpy-launcher.conf /usr/local/etc/dualpy-launcher.conf

@@ -97,9 +97,14 @@ def test_rule2_only_reads_interpreter_options(installation):
     assert chosen == "3.14t"
 
 
+def test_python_gil_0_with_x_gil_1_is_an_error_not_a_crash(installation):
+    result, chosen = launch(installation, "-X", "gil=1", "-c", "pass", env={"PYTHON_GIL": "0", "DUALPY_PYTHON": "3.13"})
+    assert (result.returncode, chosen) == (2, None) and "PYTHON_GIL=0" in result.stderr
+
+
 def test_rule2_beats_rule3_and_never_falls_back(installation):
     # -X gil=1 asks for the GIL build of the default version, 3.14, which has only a t build here
-    result, chosen = launch(installation, "-X", "gil=1", "-c", "pass", env={"PYTHON_GIL": "0"})
+    result, chosen = launch(installation, "-X", "gil=1", "-c", "pass", env={"PYTHON_GIL": "1"})
     assert (result.returncode, chosen) == (2, None)
     assert "Python 3.14 (GIL build, from rule 2, -X gil=1) is not installed" in result.stderr
 
