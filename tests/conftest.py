@@ -29,3 +29,19 @@ def dual_image() -> str:
     """The real dual 3.13.15 image; built (or taken from the layer cache) once per session."""
     run_dualpy("images", "build", "--python", DUAL_IMAGE_PYTHON, "--tag", DUAL_IMAGE_TAG)
     return DUAL_IMAGE_TAG
+
+
+PROJECTS_DIR = __import__("pathlib").Path(__file__).parent / "projects"
+TEST_PROJECTS = ("ext-freethreading", "ext-gil-only", "pure-python", "ext-abi3", "uv-frontend")
+
+
+@pytest.fixture(scope="session")
+def test_wheelhouse(dual_image, tmp_path_factory):
+    """The wheels of all five test projects, built once per session by `dualpy wheels build` in the dual image."""
+    wheelhouse = tmp_path_factory.mktemp("wheelhouse")
+    results = {}
+    for name in TEST_PROJECTS:
+        result = run_dualpy("wheels", "build", str(PROJECTS_DIR / name), "--python", "3.13", "--image", dual_image,
+                            "--output-dir", str(wheelhouse), "--json")
+        results[name] = __import__("json").loads(result.stdout)
+    return wheelhouse, results
