@@ -1,0 +1,54 @@
+"""Verify wheels and images: static checks (no engine), runtime checks (in the image), reports."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from dualpy import engine
+from dualpy.errors import UsageError
+from dualpy.verify.model import CheckResult, Report, Status
+from dualpy.verify.runtime import check_image, check_wheels_in_image
+from dualpy.verify.static import check_wheelhouse
+
+__all__ = ["CheckResult", "Report", "Status", "verify_image", "verify_wheelhouse", "wheel_paths"]
+
+
+def wheel_paths(wheelhouse: Path) -> list[Path]:
+    """The wheels of a wheelhouse, or a one-line error when there are none."""
+    if not wheelhouse.is_dir():
+        raise UsageError(f"{wheelhouse}: no such wheelhouse directory")
+    wheels = sorted(wheelhouse.glob("*.whl"))
+    if not wheels:
+        raise UsageError(f"{wheelhouse}: no *.whl files to verify; build some with `dualpy wheels build`")
+    return wheels
+
+
+def verify_wheelhouse(
+    wheelhouse: Path,
+    image: str | None,
+    *,
+    allow_gil: bool = False,
+    with_deps: bool = False,
+    test_command: str | None = None,
+    strict: bool = False,
+) -> Report:
+    """Static checks of every wheel, then (with an image) install, import and GIL checks in each interpreter."""
+    started = time.monotonic()
+    wheels = wheel_paths(wheelhouse)
+    image_id = None
+    if image:
+        image_id = engine.image_facts(image).id
+    results, facts = check_wheelhouse(wheels)
+    if image and facts:
+        results += check_wheels_in_image(image, str(wheelhouse), facts, allow_gil=allow_gil, with_deps=with_deps,
+                                         test_command=test_command)
+    return Report("wheels", str(wheelhouse), image, image_id, time.monotonic() - started, strict, results)
+
+
+def verify_image(tag: str, *, strict: bool = False) -> Report:
+    """The launcher's rules and the interpreters' claims, checked in the image."""
+    started = time.monotonic()
+    image_id = engine.image_facts(tag).id
+    results = check_image(tag)
+    return Report("image", tag, tag, image_id, time.monotonic() - started, strict, results)
