@@ -1,0 +1,33 @@
+"""`dualpy config`: the resolved [tool.dualpy] settings and where each came from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from dualpy import console
+from dualpy.config import resolve
+from dualpy.errors import UsageError
+
+app = typer.Typer(help="dualpy's configuration ([tool.dualpy], DUALPY_* variables, flags).", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    project: Path = typer.Argument(..., help="A project directory."),
+    json_output: bool = typer.Option(False, "--json", help="Write JSON to stdout."),
+) -> None:
+    """Print each setting, its value and where it came from."""
+    if not project.is_dir():
+        raise UsageError(f"{project}: no such project directory")
+    config = resolve(project, os.environ, {})
+    if json_output:
+        console.emit_json(config.as_json())
+        return
+    table = Table("setting", "value", "from")
+    for key, setting in config.settings.items():
+        table.add_row(key, repr(setting.value), setting.source)
+    console.stdout.print(table)

@@ -1,0 +1,69 @@
+"""`dualpy pipeline`: image, sdist, wheels, verify, summary — one command."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from dualpy import console
+from dualpy.config import resolve
+from dualpy.errors import UsageError
+from dualpy.pipeline import run_pipeline
+
+
+def _interrupt_on_sigterm() -> None:
+    """CI cancels with SIGTERM: treat it as Ctrl-C, so staging files and containers are cleaned up."""
+    def handler(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("pipeline")
+    def pipeline(
+        project: Path = typer.Argument(..., help="A project directory or an sdist."),
+        python: list[str] = typer.Option([], "--python", help="A Python (3.13; repeatable). Else [tool.dualpy]."),
+        variants: str = typer.Option(None, "--variants", help="gil, freethreaded, or both (default both)."),
+        image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<version>)."),
+        test_command: str = typer.Option(None, "--test-command", help="Run after install, in build and verify."),
+        allow_gil: bool = typer.Option(None, "--allow-gil/--no-allow-gil", help="A re-enabled GIL only warns."),
+        output_dir: Path = typer.Option(None, "--output-dir", help="Where the sdist, wheels and manifest land."),
+        report_dir: Path = typer.Option(None, "--report-dir",
+                                        help="Where verify.json, verify.junit.xml, verify.md go (default: output dir)."),
+        strict: bool = typer.Option(False, "--strict", help="Verify warnings fail too."),
+        json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
+    ) -> None:
+        """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
+        if not project.exists():
+            raise UsageError(f"{project}: no such project directory or sdist")
+        cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
+               "test-command": test_command, "allow-gil": allow_gil,
+               "output-dir": str(output_dir) if output_dir else None}
+        config = resolve(project if project.is_dir() else project.parent, os.environ, cli)
+        _interrupt_on_sigterm()
+        console.set_quiet(json_output)
+        result = run_pipeline(project, config, report_dir, strict)
+        document = result.as_json()
+        if json_output:
+            console.emit_json(document)
+        else:
+            table = Table("file", "serves", "verdict")
+            if document["sdist"]:
+                table.add_row(document["sdist"], "sdist", "")
+            for wheel in document["wheels"]:
+                colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(wheel["verdict"], "white")
+                table.add_row(wheel["filename"], wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
+            console.stdout.print(table)
+            stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in document["stage_seconds"].items())
+            counts = document["summary"]
+            console.stdout.print(
+                f"verdict: {document['verdict'].upper()} ({counts['pass']} checks passed, {counts['warn']} warnings, "
+                f"{counts['fail']} failed); {stages}")
+            console.stdout.print(f"output: {document['output_dir']}; reports: {document['reports']['markdown']}")
+        if result.report.failed:
+            raise typer.Exit(1)

@@ -1,0 +1,157 @@
+"""The whole job in one call: image (if absent) -> sdist -> wheels from the sdist -> verify -> one summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dualpy import console, engine
+from dualpy.config import ResolvedConfig
+from dualpy.errors import BuildFailed, UsageError
+from dualpy.images import build_image, default_tag
+from dualpy.recipes import find_release
+from dualpy.tags import parse_variants
+from dualpy.verify import verify_wheelhouse
+from dualpy.verify.model import Report
+from dualpy.verify.report import write_reports
+from dualpy.wheels import MANIFEST_NAME, WheelRecord, build_wheels, load_project, write_manifest
+
+REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}
+
+
+@dataclass
+class PipelineResult:
+    """What the pipeline produced and how long each stage took."""
+
+    output_dir: str
+    sdist: str | None
+    wheels: list[WheelRecord]
+    report: Report
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        verdicts = {}
+        for result in self.report.results:
+            if result.subject.endswith(".whl"):
+                worst = verdicts.get(result.subject, "pass")
+                order = ["pass", "skip", "warn", "fail"]
+                verdicts[result.subject] = max(worst, result.status.value, key=order.index)
+        return {
+            "output_dir": self.output_dir,
+            "sdist": self.sdist,
+            "images": self.images,
+            "wheels": [{**asdict(w), "verdict": verdicts.get(w.filename, "pass")} for w in self.wheels],
+            "verdict": self.report.verdict,
+            "summary": self.report.counts(),
+            "stage_seconds": {k: round(v, 1) for k, v in self.stage_seconds.items()},
+            "reports": self.reports,
+        }
+
+
+def _build_sdist(project: Path, destination: Path) -> Path:
+    """Build the project's sdist with `build`; the wheels are then built from it, which proves it complete."""
+    result = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(destination), str(project)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
+        raise BuildFailed(f"building the sdist of {project} failed: {' / '.join(tail)}")
+    (sdist,) = destination.glob("*.tar.gz")
+    return sdist
+
+
+def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
+                 strict: bool = False) -> PipelineResult:
+    """Run every stage for each configured Python; files reach the output dir only at the end."""
+    project = load_project(project_path)
+    pythons = config["pythons"]
+    if not pythons:
+        raise UsageError("no Python to build for: pass --python 3.13, set DUALPY_PYTHONS, or "
+                         "[tool.dualpy] pythons = [\"3.13\"]")
+    variants = parse_variants(",".join(config["variants"]))
+    releases = [find_release(p)[1] for p in pythons]  # every unknown Python fails here, before any work
+    output_dir = Path(config["output-dir"])
+    report_dir = report_dir or output_dir
+    engine.client()
+    stages: dict[str, float] = {}
+    images: dict[str, str] = {}
+
+    started = time.monotonic()
+    for release in releases:
+        tag = config["image"] or default_tag(release.version)
+        if not engine.image_exists(tag):
+            if config["image"]:
+                raise UsageError(f"image {tag} is not in the local engine: build it with "
+                                 f"`dualpy images build --python {release.version} --tag {tag}`")
+            console.step(f"image {tag} is absent: building it")
+            build_image(release.version, variants=variants, tag=tag)
+        else:
+            console.step(f"image {tag}: present")
+        images[release.version] = tag
+    stages["image"] = time.monotonic() - started
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".dualpy-pipeline-"))
+    try:
+        started = time.monotonic()
+        sdist = None
+        source = project.path
+        if not project.is_sdist:
+            console.step(f"sdist of {project.path}")
+            sdist = _build_sdist(project.path, staging / "sdist")
+            source = sdist
+            console.info(f"  {sdist.name}")
+        stages["sdist"] = time.monotonic() - started
+
+        started = time.monotonic()
+        wheels: list[WheelRecord] = []
+        per_python: dict[str, Path] = {}
+        for python, release in zip(pythons, releases):
+            wheelhouse = staging / f"wheels-{release.version}"
+            console.step(f"wheels for Python {release.version}" + (f" from {source.name}" if sdist else ""))
+            result = build_wheels(source, [python], image=images[release.version], variants=variants,
+                                  output_dir=wheelhouse, test_command=config["test-command"],
+                                  write_manifest_file=False)
+            wheels += result.wheels
+            per_python[release.version] = wheelhouse
+        stages["wheels"] = time.monotonic() - started
+
+        started = time.monotonic()
+        combined = Report("wheels", str(output_dir), ", ".join(images.values()), strict=strict)
+        for version, wheelhouse in per_python.items():
+            console.step(f"verify the Python {version} wheels in {images[version]}")
+            report = verify_wheelhouse(wheelhouse, images[version], allow_gil=config["allow-gil"],
+                                       test_command=config["test-command"], strict=strict)
+            combined.results += report.results
+            combined.image_id = report.image_id if len(per_python) == 1 else None
+        stages["verify"] = time.monotonic() - started
+        combined.seconds = stages["verify"]
+
+        for wheelhouse in per_python.values():
+            for wheel in wheelhouse.glob("*.whl"):
+                os.replace(wheel, output_dir / wheel.name)
+        extra = []
+        if sdist:
+            os.replace(sdist, output_dir / sdist.name)
+            extra.append({"filename": sdist.name, "kind": "sdist", "project": wheels[0].project if wheels else "",
+                          "sha256": __import__("hashlib").sha256((output_dir / sdist.name).read_bytes()).hexdigest()})
+        write_manifest(output_dir, wheels, extra)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        reports = {kind: str(report_dir / name) for kind, name in REPORT_NAMES.items()}
+        write_reports(combined, Path(reports["json"]), Path(reports["junit"]), Path(reports["markdown"]))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return PipelineResult(str(output_dir), sdist.name if sdist else None, wheels, combined, stages, images,
+                          {**reports, "manifest": str(output_dir / MANIFEST_NAME)})
+
+
+def summary_json(result: PipelineResult) -> str:
+    return json.dumps(result.as_json(), indent=2)

@@ -1,0 +1,71 @@
+"""`dualpy pipeline` end to end: sdist, wheels from the sdist, the same verdicts as verify; interruption."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dualpy import engine
+from tests.conftest import PROJECTS_DIR, run_dualpy
+
+pytestmark = pytest.mark.docker
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "hello-ext"
+
+
+def pipeline(project, out, *extra, check=True):
+    result = run_dualpy("pipeline", str(project), "--python", "3.13", "--output-dir", str(out), "--json", *extra,
+                        check=check)
+    return result, json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_example_project_main_job(dual_image, tmp_path):
+    result, summary = pipeline(EXAMPLE, tmp_path / "out")
+    assert summary["verdict"] == "pass" and summary["sdist"] == "hello_ext-0.1.0.tar.gz"
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["dualpy-manifest.json", "hello_ext-0.1.0-cp313-cp313-manylinux1_x86_64.manylinux_2_5_x86_64.whl",
+                     "hello_ext-0.1.0-cp313-cp313t-manylinux1_x86_64.manylinux_2_5_x86_64.whl",
+                     "hello_ext-0.1.0.tar.gz", "verify.json", "verify.junit.xml", "verify.md"]
+    manifest = json.loads((tmp_path / "out" / "dualpy-manifest.json").read_text())
+    assert {"filename": "hello_ext-0.1.0.tar.gz", "kind": "sdist"}.items() <= manifest["wheels"][-1].items()
+    assert set(summary["stage_seconds"]) == {"image", "sdist", "wheels", "verify"}
+    checks = json.loads((tmp_path / "out" / "verify.json").read_text())["results"]
+    assert any(r["check"] == "runtime.test-command" and r["status"] == "pass" for r in checks)
+
+
+@pytest.mark.parametrize(("project", "verdict", "failing"), [
+    ("ext-freethreading", "pass", []),
+    ("ext-gil-only", "fail", [("runtime.gil", "cp313-cp313t")]),
+    ("pure-python", "pass", []),
+])
+def test_pipeline_gives_the_same_verdicts_as_verify(dual_image, tmp_path, project, verdict, failing):
+    result, summary = pipeline(PROJECTS_DIR / project, tmp_path / "out", check=False)
+    assert result.returncode == (0 if verdict == "pass" else 1)
+    assert summary["verdict"] == verdict
+    report = json.loads((tmp_path / "out" / "verify.json").read_text())
+    assert [(r["check"], r["interpreter"]) for r in report["results"] if r["status"] == "fail"] == failing
+
+
+def test_sigint_during_the_wheel_stage_leaves_nothing_behind(dual_image, tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dualpy", "pipeline", str(PROJECTS_DIR / "uv-frontend"), "--python", "3.13",
+         "--output-dir", str(out)], stderr=subprocess.PIPE, text=True)
+    seen = []
+    deadline = time.monotonic() + 300
+    for line in process.stderr:
+        seen.append(line)
+        if ": building" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, "".join(seen) + rest
+    assert not out.exists() or list(out.iterdir()) == []
+    leftovers = engine.client().containers.list(all=True, filters={"name": "cibuildwheel-"})
+    assert leftovers == []

