@@ -59,7 +59,8 @@ def build_base(suite: str = DEFAULT_SUITE, tag: str | None = None, debian_mirror
             result = subprocess.run(debootstrap_command(suite, rootfs, mirror), stdout=log, stderr=subprocess.STDOUT)
         if result.returncode != 0:
             tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-5:]).strip()
-            raise BuildFailed(f"debootstrap {suite} failed (exit {result.returncode}): {tail.splitlines()[-1] if tail else ''}")
+            last = tail.splitlines()[-1] if tail else ""
+            raise BuildFailed(f"debootstrap {suite} failed (exit {result.returncode}): {last}; log: {log_path}")
         _trim_rootfs(rootfs, suite, mirror)
         tarball = work / "rootfs.tar"
         subprocess.run(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
@@ -93,7 +94,9 @@ def _trim_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
     policy.chmod(0o755)
 
 
-def resolve_base_image(suite: str = DEFAULT_SUITE, explicit: str | None = None, debian_mirror: str | None = None) -> BaseImage:
+def resolve_base_image(
+    suite: str = DEFAULT_SUITE, explicit: str | None = None, debian_mirror: str | None = None
+) -> BaseImage:
     """Find the base: --base IMAGE, else local dualpy/debian:<suite>, else pull debian:<suite>-slim, else build one."""
     if explicit:
         if engine.image_exists(explicit) or engine.pull(explicit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import statistics
@@ -83,7 +84,7 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5) -> dict:
         result = engine.run(tag, [interpreter, "-c", script, str(workers), str(repeat)], entrypoint=[])
         if result.exit_code != 0:
             raise UsageError(f"the benchmark failed under {interpreter}: {result.stderr.strip()[-300:]}")
-        raw[label] = __import__("json").loads(result.stdout.strip().splitlines()[-1])
+        raw[label] = json.loads(result.stdout.strip().splitlines()[-1])
         console.info(f"  done in {time.monotonic() - started:.0f}s")
     summary = summarize(raw["gil"], raw["freethreaded"])
     return {

@@ -73,7 +73,9 @@ def venv_python(release: CibuildwheelRelease) -> Path:
         )
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]
-            raise BuildFailed(f"installing cibuildwheel {release.version} failed ({last}): check the host's pip settings")
+            raise BuildFailed(
+                f"installing cibuildwheel {release.version} failed ({last}): check the host's pip settings"
+            )
         os.replace(temp, final)  # `python -m` keeps working after the move; console scripts would not
     finally:
         shutil.rmtree(temp, ignore_errors=True)

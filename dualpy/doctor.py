@@ -56,9 +56,10 @@ def examine(check_sources: bool = True) -> list[Finding]:
         writable = os.access(cache, os.W_OK)
     except OSError:
         writable = False
-    findings.append(Finding("cache dir", writable, str(cache), "" if writable else "set DUALPY_CACHE_DIR to a writable dir"))
+    findings.append(Finding("cache dir", writable, str(cache),
+                            "" if writable else "set DUALPY_CACHE_DIR to a writable dir"))
     if check_sources:
-        for minor, recipe in sorted(load_recipes().items()):
+        for _minor, recipe in sorted(load_recipes().items()):
             release = recipe.latest
             served = []
             for source in release.sources:
@@ -72,6 +73,6 @@ def examine(check_sources: bool = True) -> list[Finding]:
                 if reason is None:
                     break
             ok = any(s.endswith(": reachable") for s in served)
-            findings.append(Finding(f"sources {release.version}", ok, "; ".join(served),
-                                    "" if ok else f"pass --source FILE to `dualpy images build --python {release.version}`"))
+            fix = "" if ok else f"pass --source FILE to `dualpy images build --python {release.version}`"
+            findings.append(Finding(f"sources {release.version}", ok, "; ".join(served), fix))
     return findings

@@ -94,7 +94,7 @@ def pull(reference: str) -> bool:
 
 def import_rootfs(tarball: Path, tag: str, changes: Sequence[str] = ()) -> str:
     """Import a root filesystem tarball as an image; return its id."""
-    repository, _, tag_part = tag.rpartition(":") if ":" in tag.split("/")[-1] else (tag, "", "latest")
+    repository, _, tag_part = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
     # import_image_from_stream declares chunked encoding but sends the file raw ("invalid byte in chunk
     # length" from the engine); a path makes docker-py send the file with its length.
     result = client().api.import_image(

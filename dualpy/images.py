@@ -17,7 +17,7 @@ from string import Template
 
 from dualpy import __version__, console, engine
 from dualpy.base import DEFAULT_SUITE, resolve_base_image
-from dualpy.errors import BuildFailed, UsageError
+from dualpy.errors import BuildFailed
 from dualpy.paths import cache_dir, data_dir
 from dualpy.recipes import Recipe, Release, find_release
 from dualpy.sources import fetch_release
@@ -178,9 +178,11 @@ def render_context(spec: ImageSpec, source_tarball: Path, wheels: Path, destinat
     (destination / "Dockerfile").write_text(render_dockerfile(spec, templates))
     shutil.copytree(templates / "scripts", destination / "scripts")
     (destination / "sources").mkdir()
-    os.link(source_tarball, destination / "sources" / spec.release.filename) if _same_fs(
-        source_tarball, destination
-    ) else shutil.copyfile(source_tarball, destination / "sources" / spec.release.filename)
+    tarball_copy = destination / "sources" / spec.release.filename
+    if source_tarball.stat().st_dev == destination.stat().st_dev:
+        os.link(source_tarball, tarball_copy)  # 23 MB per build context: a link, not a copy
+    else:
+        shutil.copyfile(source_tarball, tarball_copy)
     shutil.copytree(wheels, destination / "wheels")
     launcher_dir = destination / "launcher"
     launcher_dir.mkdir()
@@ -194,10 +196,6 @@ def render_context(spec: ImageSpec, source_tarball: Path, wheels: Path, destinat
     else:
         (launcher_dir / "README").write_text("no launcher in this build\n")
     return destination
-
-
-def _same_fs(a: Path, b: Path) -> bool:
-    return a.stat().st_dev == b.stat().st_dev
 
 
 @dataclass
@@ -289,7 +287,8 @@ def build_image(
     log_path = logs / f"images-build-{tag.replace('/', '_').replace(':', '_')}-{int(time.time())}.log"
     with tempfile.TemporaryDirectory(prefix="dualpy-context-", dir=cache_dir()) as context_dir:
         context = render_context(spec, fetched.path, wheels, Path(context_dir))
-        console.step(f"building {tag} ({', '.join(t.install_tag for t in spec.targets)}; profile {profile}); log: {log_path}")
+        installs = ", ".join(t.install_tag for t in spec.targets)
+        console.step(f"building {tag} ({installs}; profile {profile}); log: {log_path}")
         progress = _BuildProgress(log_path)
         try:
             image_id = engine.build(context, tag, progress, no_cache=no_cache)

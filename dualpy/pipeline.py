@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -114,7 +115,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         started = time.monotonic()
         wheels: list[WheelRecord] = []
         per_python: dict[str, Path] = {}
-        for python, release in zip(pythons, releases):
+        for python, release in zip(pythons, releases, strict=True):
             wheelhouse = staging / f"wheels-{release.version}"
             console.step(f"wheels for Python {release.version}" + (f" from {source.name}" if sdist else ""))
             result = build_wheels(source, [python], image=images[release.version], variants=variants,
@@ -142,7 +143,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         if sdist:
             os.replace(sdist, output_dir / sdist.name)
             extra.append({"filename": sdist.name, "kind": "sdist", "project": wheels[0].project if wheels else "",
-                          "sha256": __import__("hashlib").sha256((output_dir / sdist.name).read_bytes()).hexdigest()})
+                          "sha256": hashlib.sha256((output_dir / sdist.name).read_bytes()).hexdigest()})
         write_manifest(output_dir, wheels, extra)
         report_dir.mkdir(parents=True, exist_ok=True)
         reports = {kind: str(report_dir / name) for kind, name in REPORT_NAMES.items()}

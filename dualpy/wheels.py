@@ -185,7 +185,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def describe_wheel(path: Path, python: PythonMinor, built_by: str, image: str | None, image_id: str | None) -> WheelRecord:
+def describe_wheel(
+    path: Path, python: PythonMinor, built_by: str, image: str | None, image_id: str | None
+) -> WheelRecord:
     """The manifest record of a built wheel: which interpreter it serves, and why, from its tags."""
     name, version, _build, tags = parse_wheel_filename(path.name)
     abis = {t.abi for t in tags}
@@ -269,7 +271,9 @@ def _remove_containers(ids: set[str]) -> None:
             pass
 
 
-def _run_cibuildwheel(python: Path, project: Path, output: Path, env: dict[str, str], progress: _CibuildwheelOutput) -> int:
+def _run_cibuildwheel(
+    python: Path, project: Path, output: Path, env: dict[str, str], progress: _CibuildwheelOutput
+) -> int:
     existing = _cibuildwheel_containers()
     process = subprocess.Popen(
         [str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir", str(output), str(project)],
@@ -410,7 +414,7 @@ def build_wheels(
                     records.append(describe_wheel(wheel, minor, built_by, plan.image, image_id))
         if not records:
             raise BuildFailed(f"no wheel was built; full log: {log_path}")
-        for record, wheel in zip(records, _staged_wheels(staging, records)):
+        for record, wheel in zip(records, _staged_wheels(staging, records), strict=True):
             os.replace(wheel, output_dir / record.filename)
         if write_manifest_file:
             write_manifest(output_dir, records)

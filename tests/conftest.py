@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,7 @@ def dual_image() -> str:
     return DUAL_IMAGE_TAG
 
 
-PROJECTS_DIR = __import__("pathlib").Path(__file__).parent / "projects"
+PROJECTS_DIR = Path(__file__).parent / "projects"
 TEST_PROJECTS = ("ext-freethreading", "ext-gil-only", "pure-python", "ext-abi3", "uv-frontend")
 
 
@@ -43,5 +45,5 @@ def test_wheelhouse(dual_image, tmp_path_factory):
     for name in TEST_PROJECTS:
         result = run_dualpy("wheels", "build", str(PROJECTS_DIR / name), "--python", "3.13", "--image", dual_image,
                             "--output-dir", str(wheelhouse), "--json")
-        results[name] = __import__("json").loads(result.stdout)
+        results[name] = json.loads(result.stdout)
     return wheelhouse, results

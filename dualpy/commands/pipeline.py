@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         allow_gil: bool = typer.Option(None, "--allow-gil/--no-allow-gil", help="A re-enabled GIL only warns."),
         output_dir: Path = typer.Option(None, "--output-dir", help="Where the sdist, wheels and manifest land."),
         report_dir: Path = typer.Option(None, "--report-dir",
-                                        help="Where verify.json, verify.junit.xml, verify.md go (default: output dir)."),
+                                        help="Where verify.json, .junit.xml and .md go (default: output dir)."),
         strict: bool = typer.Option(False, "--strict", help="Verify warnings fail too."),
         json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
     ) -> None:

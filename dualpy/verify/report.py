@@ -99,7 +99,8 @@ def to_markdown(report: Report) -> str:
     ]
     for r in report.results:
         detail = r.message.replace("|", "\\|").replace("\n", " ")[:200]
-        lines.append(f"| `{r.subject}` | `{r.check}` | {r.interpreter} | {_ICON[r.status]} {r.status.value} | {detail} |")
+        status = f"{_ICON[r.status]} {r.status.value}"
+        lines.append(f"| `{r.subject}` | `{r.check}` | {r.interpreter} | {status} | {detail} |")
     return "\n".join(lines) + "\n"
 
 

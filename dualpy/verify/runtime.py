@@ -89,8 +89,8 @@ def check_wheels_in_image(
         if tags:
             results.append(CheckResult(wheel, MATCH, Status.PASS, "installs on " + ", ".join(tags)))
         else:
-            results.append(CheckResult(wheel, MATCH, Status.WARN,
-                                       f"its tags match no interpreter of {tag} ({', '.join(interpreters)}): not tested"))
+            message = f"its tags match no interpreter of {tag} ({', '.join(interpreters)}): not tested"
+            results.append(CheckResult(wheel, MATCH, Status.WARN, message))
     return results
 
 
@@ -102,16 +102,16 @@ def _wheel_results(wheel: dict, interpreter: str, freethreaded: bool, allow_gil:
     results = [CheckResult(name, INSTALL, Status.PASS, "", interpreter)]
     imported = wheel["import"]
     if imported.get("crashed"):
-        results.append(CheckResult(name, IMPORT, Status.FAIL,
-                                   f"the interpreter died importing (exit {imported['returncode']}): {imported['output']}",
-                                   interpreter))
+        message = f"the interpreter died importing (exit {imported['returncode']}): {imported['output']}"
+        results.append(CheckResult(name, IMPORT, Status.FAIL, message, interpreter))
         return results
     errors = {m: r["error"] for m, r in imported["modules"].items() if not r["ok"]}
     if errors:
         results.append(CheckResult(name, IMPORT, Status.FAIL,
                                    "; ".join(f"{m}: {e}" for m, e in errors.items()), interpreter))
     else:
-        results.append(CheckResult(name, IMPORT, Status.PASS, "imported " + ", ".join(imported["modules"]), interpreter))
+        message = "imported " + ", ".join(imported["modules"])
+        results.append(CheckResult(name, IMPORT, Status.PASS, message, interpreter))
     if freethreaded:
         if imported["gil_enabled"]:
             culprits = ", ".join(imported["gil_reenabled_by"]) or "an unknown module"
@@ -172,7 +172,7 @@ def check_image(tag: str) -> list[CheckResult]:
         from dualpy.launcher import parse_config  # noqa: PLC0415
 
         _known, default = parse_config(config.stdout)
-        for index, (case, env, args, pin, _expected) in enumerate(launcher_cases(version, default.value)):
+        for index, (_case, env, args, pin, _expected) in enumerate(launcher_cases(version, default.value)):
             directory = f"/tmp/dualpy-case-{index}"
             setup = f"mkdir -p {directory} && cd {directory}"
             if pin:

@@ -91,7 +91,8 @@ def _check_record(wheel: str, archive: zipfile.ZipFile, dist_info: str) -> Check
     missing = [n for n in listed if n not in set(members)]
     problems += [f"RECORD lists {n}, which is not in the wheel" for n in missing]
     if problems:
-        return _fail(wheel, RECORD, "; ".join(problems[:5]) + (f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""))
+        more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+        return _fail(wheel, RECORD, "; ".join(problems[:5]) + more)
     return _pass(wheel, RECORD, f"{len(members)} files match")
 
 
@@ -132,11 +133,12 @@ def _check_suffixes(wheel: str, tags: frozenset[Tag], extensions: list[str]) -> 
             expected = {f"cp{nodot}{t}"}
             if not abis & expected:
                 kind = "free-threaded" if t else "GIL"
-                problems.append(f"{name} is a cp{nodot}{t} ({kind}) extension in a wheel tagged {', '.join(sorted(abis))}")
+                tagged = ", ".join(sorted(abis))
+                problems.append(f"{name} is a cp{nodot}{t} ({kind}) extension in a wheel tagged {tagged}")
         elif _ABI3_EXT.search(name):
             if "abi3" not in abis:
-                problems.append(f"{name} is an abi3 extension in a wheel tagged {', '.join(sorted(abis))}"
-                                + (": abi3 cannot load on a free-threaded build" if any(a.endswith("t") for a in abis) else ""))
+                why = ": abi3 cannot load on a free-threaded build" if any(a.endswith("t") for a in abis) else ""
+                problems.append(f"{name} is an abi3 extension in a wheel tagged {', '.join(sorted(abis))}{why}")
         else:
             problems.append(f"{name} has no ABI suffix; the interpreter cannot tell which build it is for")
     if problems:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import tarfile
 from pathlib import Path
@@ -104,7 +106,8 @@ def test_rebuild_with_nothing_changed_hits_the_layer_cache(dual_image):
     from dualpy import engine
 
     before = engine.image_facts(dual_image).id
-    report = json.loads(run_dualpy("images", "build", "--python", DUAL_IMAGE_PYTHON, "--tag", dual_image, "--json").stdout)
+    rebuilt = run_dualpy("images", "build", "--python", DUAL_IMAGE_PYTHON, "--tag", dual_image, "--json")
+    report = json.loads(rebuilt.stdout)
     assert report["image_id"] == before
     assert report["cached_steps"] >= report["total_steps"] - 6  # FROM/stage lines are not cache hits
 
@@ -163,8 +166,8 @@ def test_wrong_checksum_source_is_refused(tmp_path):
     bogus = tmp_path / "Python-3.13.15.tar.xz"
     bogus.write_bytes(b"not the real tarball")
     result = run_dualpy("sources", "fetch", "3.13.15", "--source", str(bogus), check=False,
-                        env={**__import__("os").environ, "DUALPY_CACHE_DIR": str(tmp_path / "cache")})
+                        env={**os.environ, "DUALPY_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 1
     assert "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76" in result.stderr
-    assert __import__("hashlib").sha256(b"not the real tarball").hexdigest() in result.stderr
+    assert hashlib.sha256(b"not the real tarball").hexdigest() in result.stderr
     assert not (tmp_path / "cache" / "sources" / "Python-3.13.15.tar.xz").exists()

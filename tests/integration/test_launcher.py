@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import tarfile
@@ -41,7 +42,8 @@ def run_in_image(image, script, env=None):
 def test_each_rule_picks_the_matching_build(dual_image, env, args, files, expected):
     setup = "".join(f"printf {value!r} > /work/{name}; " for name, value in files.items())
     argv = " ".join(args)
-    result = run_in_image(dual_image, f"mkdir -p /work/sub && {setup} cd /work/sub && python {argv} -c \"{PROBE}\"", env)
+    script = f"mkdir -p /work/sub && {setup} cd /work/sub && python {argv} -c \"{PROBE}\""
+    result = run_in_image(dual_image, script, env)
     assert result.exit_code == 0, result.stderr
     disabled, gil_enabled = result.stdout.split()
     assert int(disabled) == expected
@@ -68,7 +70,8 @@ echo 'print("from stdin")' | PYTHON_GIL=0 python -
 mkdir -p '/tmp/a dir' && printf 'import sys\nprint(sys.argv[1:])\n' > '/tmp/a dir/my script.py'
 python '/tmp/a dir/my script.py' 'one two' ''
 python -c 'import os, signal; os.kill(os.getpid(), signal.SIGTERM)'; echo "signal-exit=$?"
-printf '#!/usr/bin/env python\nimport sys, sysconfig\nprint("shebang", sysconfig.get_config_var("Py_GIL_DISABLED"))\n' > /tmp/tool
+printf '#!/usr/bin/env python\nimport sysconfig\nprint("shebang", sysconfig.get_config_var("Py_GIL_DISABLED"))\n' \
+    > /tmp/tool
 chmod +x /tmp/tool && PYTHON_GIL=0 /tmp/tool && /tmp/tool
 """
     result = run_in_image(dual_image, script)
@@ -84,8 +87,6 @@ def test_python3_link_and_debug_line(dual_image):
 
 
 def test_inspect_lists_the_launcher_and_its_default(dual_image):
-    import json
-
     facts = json.loads(run_dualpy("images", "inspect", dual_image, "--json").stdout)
     assert facts["launcher"]["default"] == "gil"
     assert facts["launcher"]["interpreters"] == {
@@ -131,4 +132,4 @@ def test_host_install_over_interpreters_copied_out_of_the_image(host_interpreter
     assert pick() == 0
     discovered = tmp_path / "discovered"
     result = run_dualpy("launcher", "install", "--prefix", str(discovered), "--root", str(host_interpreters), "--json")
-    assert set(__import__("json").loads(result.stdout)["interpreters"]) == {"3.13", "3.13t"}
+    assert set(json.loads(result.stdout)["interpreters"]) == {"3.13", "3.13t"}

@@ -134,7 +134,8 @@ def test_pairing_reports_missing_twins_and_covers_pure_wheels(tmp_path):
     ]
     results, facts = check_wheelhouse(paths)
     pairing = {r.subject: r for r in results if r.check == "wheelhouse.pairing"}
-    assert pairing["demo 1.0 cp313"].status is Status.WARN and "no free-threaded (t) twin" in pairing["demo 1.0 cp313"].message
+    demo = pairing["demo 1.0 cp313"]
+    assert demo.status is Status.WARN and "no free-threaded (t) twin" in demo.message
     assert pairing["lonely 1.0 cp313"].status is Status.WARN and "no GIL twin" in pairing["lonely 1.0 cp313"].message
     assert pairing["pure 1.0 any"].status is Status.PASS and "serves both builds" in pairing["pure 1.0 any"].message
     assert pairing["abi 1.0 cp313"].status is Status.PASS

@@ -10,7 +10,7 @@ from dualpy.errors import UsageError
 from dualpy.pipconfig import PipSettings, container_environment, parse_pip_config_list, settings_from
 from dualpy.tags import ALL_VARIANTS, PythonMinor, Variant
 from dualpy.wheels import (
-    Project, cibuildwheel_environment, describe_wheel, load_project, plan_builds, write_manifest, WheelRecord,
+    Project, cibuildwheel_environment, describe_wheel, load_project, plan_builds, write_manifest,
 )
 
 PROJECTS = Path(__file__).parent.parent / "projects"
@@ -20,7 +20,8 @@ M = PythonMinor
 @pytest.mark.parametrize(
     ("minors", "expected"),
     [([M(3, 13)], {"3.4.1": ["3.13"]}), ([M(3, 15)], {"4.3.5": ["3.15"]}), ([M(3, 14)], {"4.3.5": ["3.14"]}),
-     ([M(3, 13), M(3, 14)], {"3.4.1": ["3.13", "3.14"]}), ([M(3, 13), M(3, 15)], {"3.4.1": ["3.13"], "4.3.5": ["3.15"]})],
+     ([M(3, 13), M(3, 14)], {"3.4.1": ["3.13", "3.14"]}),
+     ([M(3, 13), M(3, 15)], {"3.4.1": ["3.13"], "4.3.5": ["3.15"]})],
 )
 def test_cibuildwheel_release_that_can_build_each_t_python(minors, expected):
     chosen = {release.version: [str(m) for m in group] for release, group in choose_releases(minors).items()}
