@@ -1,6 +1,12 @@
-"""`dualpy wheels build` vs plain cibuildwheel with the same image and identifiers (goal ≤ 1.2×).
+"""`dualpy wheels build` vs plain cibuildwheel given the same image, identifiers and settings (goal ≤ 1.2×).
 
-Run: python benchmarks/wheels.py [--runs N]   (prints JSON). Needs the dual image.
+All build ext-freethreading's cp313 and cp313t wheels with cibuildwheel 3.4.1 from dualpy's cached venv,
+in turn, after one unmeasured warm-up each; the figures are ratios of the medians of wall time:
+`ratio` is dualpy as it runs by default (one cibuildwheel process per variant, side by side, on 2+ cores),
+`ratio_one_process` is `dualpy wheels build --jobs 1` (one process for both, like the plain run: dualpy's
+own overhead alone).
+
+Run: python benchmarks/wheels.py [--image TAG] [--runs N] [--quick]   (prints JSON). Needs the dual image.
 """
 
 from __future__ import annotations
@@ -8,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -19,8 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dualpy.cibw import RELEASES, venv_python  # noqa: E402
+from dualpy.cibw import release, venv_python  # noqa: E402
 from dualpy.pipconfig import container_environment, host_pip_settings  # noqa: E402
+from dualpy.tags import ALL_VARIANTS  # noqa: E402
+from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, process_environment  # noqa: E402
 
 PROJECT = ROOT / "tests" / "projects" / "ext-freethreading"
 IMAGE = "dualpy/cpython:3.13.15"
@@ -28,44 +35,66 @@ IMAGE = "dualpy/cpython:3.13.15"
 
 def _time(command: list[str], env: dict[str, str]) -> float:
     started = time.monotonic()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.monotonic() - started
+    # cibuildwheel wants the project inside its working directory
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=PROJECT)
+    elapsed = time.monotonic() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed:\n{result.stdout[-3000:]}")
+    return elapsed
 
 
-def measure(quick: bool = False, runs: int | None = None) -> dict:
-    """Median wall time of each way, alternating, and their ratio."""
-    runs = runs or (2 if quick else 5)
-    release = next(r for r in RELEASES if r.version == "3.4.1")
-    python = venv_python(release)
+def plain_cibuildwheel_env(image: str) -> dict[str, str]:
+    """What a careful user would export for plain cibuildwheel: the same identifiers, image and pip settings."""
+    (plan,) = plan_builds(["3.13"], ALL_VARIANTS, image, False)
     pip_env = container_environment(host_pip_settings())
-    plain_env = {
-        **os.environ, **pip_env,
-        "CIBW_BUILD": "cp313-manylinux_x86_64 cp313t-manylinux_x86_64", "CIBW_ARCHS_LINUX": "x86_64",
-        "CIBW_ENABLE": "cpython-freethreading", "CIBW_MANYLINUX_X86_64_IMAGE": IMAGE,
-        "CIBW_ENVIRONMENT_PASS_LINUX": " ".join(sorted(pip_env)),
+    settings = cibuildwheel_environment(plan, Project(PROJECT, False, {}), pip_env, host_env={})
+    settings.pop("CIBW_CONTAINER_ENGINE_LINUX")  # dualpy's run label: plain cibuildwheel has none
+    return process_environment(settings, pip_env)
+
+
+def measure(image: str = IMAGE, runs: int | None = None, quick: bool = False) -> dict:
+    """Median wall time of `dualpy wheels build` (default and --jobs 1) and of plain cibuildwheel; ratios."""
+    runs = runs or (3 if quick else 7)
+    python = venv_python(release("3.4.1"))
+    plain = [str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir"]
+    dualpy = [sys.executable, "-m", "dualpy", "wheels", "build", str(PROJECT), "--python", "3.13", "--image", image]
+    ways = {
+        "plain_cibuildwheel": (lambda out: [*plain, out, "."], plain_cibuildwheel_env(image)),
+        "dualpy": (lambda out: [*dualpy, "--output-dir", out], dict(os.environ)),
+        "dualpy_jobs_1": (lambda out: [*dualpy, "--jobs", "1", "--output-dir", out], dict(os.environ)),
     }
-    dualpy_times, plain_times = [], []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as out:
-            plain_times.append(_time([str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir", out,
-                                      str(PROJECT)], plain_env))
-        with tempfile.TemporaryDirectory() as out:
-            dualpy_times.append(_time([sys.executable, "-m", "dualpy", "wheels", "build", str(PROJECT), "--python",
-                                       "3.13", "--image", IMAGE, "--output-dir", out], dict(os.environ)))
-    shutil.rmtree(Path(tempfile.gettempdir()) / "cibuildwheel", ignore_errors=True)
-    dualpy_median, plain_median = statistics.median(dualpy_times), statistics.median(plain_times)
-    return {"runs": runs, "dualpy_seconds": [round(t, 2) for t in dualpy_times],
-            "plain_cibuildwheel_seconds": [round(t, 2) for t in plain_times],
-            "dualpy_median": round(dualpy_median, 2), "plain_median": round(plain_median, 2),
-            "ratio": round(dualpy_median / plain_median, 3), "goal": 1.2}
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    with tempfile.TemporaryDirectory(prefix="dualpy-bench-wheels-") as scratch:
+        for index in range(runs + 1):  # run 0 warms every way up and is not counted
+            built = {}
+            for name, (command, env) in ways.items():
+                out = f"{scratch}/{name}-{index}"
+                seconds = _time(command(out), env)
+                if index:
+                    times[name].append(seconds)
+                built[name] = sorted(p.name for p in Path(out).glob("*.whl"))
+            if len({tuple(names) for names in built.values()}) != 1 or len(built["dualpy"]) != 2:
+                raise RuntimeError(f"the ways built different wheels: {built}")
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "project": PROJECT.name, "image": image, "identifiers": ["cp313-manylinux_x86_64", "cp313t-manylinux_x86_64"],
+        "runs": runs, "cpu_count": os.cpu_count(),
+        "seconds": {name: [round(t, 2) for t in values] for name, values in times.items()},
+        "medians": {name: round(value, 2) for name, value in medians.items()},
+        "ratio": round(medians["dualpy"] / medians["plain_cibuildwheel"], 3),
+        "ratio_one_process": round(medians["dualpy_jobs_1"] / medians["plain_cibuildwheel"], 3),
+        "overhead_seconds_one_process": round(medians["dualpy_jobs_1"] - medians["plain_cibuildwheel"], 2),
+        "goal": 1.2,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--image", default=IMAGE)
     parser.add_argument("--runs", type=int, default=None)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="3 runs instead of 7")
     args = parser.parse_args()
-    print(json.dumps(measure(args.quick, args.runs), indent=2))
+    print(json.dumps(measure(args.image, args.runs, args.quick), indent=2))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class CibuildwheelRelease:
 
     @property
     def series(self) -> int:
+        """The major version: 3 or 4."""
         return int(self.version.split(".")[0])
 
 
@@ -37,46 +38,73 @@ RELEASES = (
 )
 
 
+def release(version: str) -> CibuildwheelRelease:
+    """The pinned release with this version."""
+    for candidate in RELEASES:
+        if candidate.version == version:
+            return candidate
+    raise UsageError(f"dualpy pins no cibuildwheel {version}: known are {', '.join(r.version for r in RELEASES)}")
+
+
 def choose_releases(minors: Iterable[PythonMinor]) -> dict[CibuildwheelRelease, tuple[PythonMinor, ...]]:
     """Group the requested minors by the cibuildwheel release that builds them: one release when one can do all."""
     wanted = sorted(set(minors))
-    for release in RELEASES:
-        if all(m in release.freethreaded_minors for m in wanted):
-            return {release: tuple(wanted)}
+    for candidate in RELEASES:
+        if all(m in candidate.freethreaded_minors for m in wanted):
+            return {candidate: tuple(wanted)}
     groups: dict[CibuildwheelRelease, list[PythonMinor]] = {}
     for minor in wanted:
-        release = next((r for r in RELEASES if minor in r.freethreaded_minors), None)
-        if release is None:
+        chosen = next((r for r in RELEASES if minor in r.freethreaded_minors), None)
+        if chosen is None:
             known = sorted({m for r in RELEASES for m in r.freethreaded_minors})
             raise UsageError(f"no cibuildwheel release dualpy knows builds Python {minor}t: "
                              f"supported are {', '.join(str(m) for m in known)}")
-        groups.setdefault(release, []).append(minor)
-    return {release: tuple(group) for release, group in groups.items()}
+        groups.setdefault(chosen, []).append(minor)
+    return {chosen: tuple(group) for chosen, group in groups.items()}
 
 
-def venv_python(release: CibuildwheelRelease) -> Path:
+def venv_dir(chosen: CibuildwheelRelease) -> Path:
+    """Where the release's virtual environment lives: <cache>/cibuildwheel/<version>."""
+    return cache_dir() / "cibuildwheel" / chosen.version
+
+
+def _usable(python: Path) -> bool:
+    # The venv's python is a symlink to the interpreter that made it; it dangles once that one is gone.
+    return python.exists()
+
+
+def venv_python(chosen: CibuildwheelRelease) -> Path:
     """The interpreter of the release's cached virtual environment, created (once) if absent."""
-    root = cache_dir() / "cibuildwheel"
-    final = root / release.version
+    final = venv_dir(chosen)
     python = final / "bin" / "python"
-    if python.exists():
+    if _usable(python):
         return python
+    root = final.parent
     root.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=root, prefix=f".{release.version}-"))
-    console.info(f"  creating a virtual environment for cibuildwheel {release.version} in {final}")
+    if final.exists():  # left by an interpreter that is gone: make it again
+        shutil.rmtree(final, ignore_errors=True)
+    # Built aside and renamed into place, so a half-made environment is never found and reused.
+    temp = Path(tempfile.mkdtemp(dir=root, prefix=f".{chosen.version}-"))
+    console.info(f"  installing cibuildwheel {chosen.version} into {final} (once)")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
+        # pip reads the host's config files and PIP_* variables, so the index and CA are the host's.
         result = subprocess.run(
             [str(temp / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"cibuildwheel=={release.version}"],
+             f"cibuildwheel=={chosen.version}"],
             capture_output=True, text=True,
         )
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]
             raise BuildFailed(
-                f"installing cibuildwheel {release.version} failed ({last}): check the host's pip settings"
+                f"installing cibuildwheel {chosen.version} failed ({last}): check the host's pip settings"
             )
-        os.replace(temp, final)  # `python -m` keeps working after the move; console scripts would not
+        try:
+            os.replace(temp, final)  # `python -m` keeps working after the move; console scripts would not
+        except OSError:
+            if not _usable(python):  # another dualpy finished first; use its copy, else the error stands
+                raise
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return python
+

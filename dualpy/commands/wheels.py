@@ -8,9 +8,8 @@ import typer
 from rich.table import Table
 
 from dualpy import console
-from dualpy.pipconfig import container_environment, host_pip_settings
 from dualpy.tags import parse_variants
-from dualpy.wheels import build_wheels, load_project, plan_builds, print_config
+from dualpy.wheels import build_wheels, print_config
 
 app = typer.Typer(help="Build GIL and free-threaded wheels with cibuildwheel.", no_args_is_help=True)
 
@@ -24,28 +23,28 @@ def build(
     output_dir: Path = typer.Option(Path("wheelhouse"), "--output-dir", help="Where the wheels land."),
     variants: str = typer.Option("gil,freethreaded", "--variants", help="gil, freethreaded, or both."),
     test_command: str = typer.Option(None, "--test-command", help="Overrides the project's test-command."),
-    show_config: bool = typer.Option(False, "--print-config", help="Print the merged settings and exit."),
+    show_config: bool = typer.Option(False, "--print-config",
+                                     help="Print the merged cibuildwheel settings as JSON and exit."),
+    jobs: int = typer.Option(None, "--jobs", min=1,
+                             help="cibuildwheel processes side by side: 1 builds all identifiers in one; "
+                                  "default one per variant on 2+ cores."),
     json_output: bool = typer.Option(False, "--json", help="Write the result as JSON to stdout."),
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
     chosen = parse_variants(variants)
     if show_config:
-        loaded = load_project(project)
-        plans = plan_builds(python, chosen, image, manylinux)
-        console.emit_json(print_config(loaded, plans, container_environment(host_pip_settings()), test_command))
+        console.emit_json(print_config(project, python, image=image, manylinux=manylinux, variants=chosen,
+                                       test_command=test_command, jobs=jobs))
         return
     console.set_quiet(json_output)
     result = build_wheels(project, python, image=image, manylinux=manylinux, variants=chosen,
-                          output_dir=output_dir, test_command=test_command)
+                          output_dir=output_dir, test_command=test_command, jobs=jobs)
     if json_output:
         console.emit_json(result.as_json())
         return
     table = Table("wheel", "serves", "built by")
     for wheel in result.wheels:
         table.add_row(wheel.filename, wheel.variant, wheel.built_by)
-    console.stdout.print(table)
-    for wheel in result.wheels:
-        if wheel.note:
-            console.stdout.print(f"{wheel.filename}: {wheel.note}")
-    console.stdout.print(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
-                         f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")
+    console.stderr.print(table)
+    console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
+                 f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")
