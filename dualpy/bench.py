@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dualpy import console, engine
 from dualpy.errors import UsageError
+from dualpy.images import image_interpreters
 from dualpy.probes import probe_source
 
 SCHEMA_VERSION = 1
@@ -60,10 +61,9 @@ def summarize(gil: dict, freethreaded: dict) -> dict:
 
 
 def _interpreter_paths(tag: str) -> dict[str, str]:
-    result = engine.run(tag, ["/bin/sh", "-c", "ls -d /opt/python/cp3*-cp3*/bin/python"], entrypoint=[])
-    paths = [p for p in result.stdout.split() if "/cp39-cp39/" not in p]
-    gil = [p for p in paths if not p.split("/")[3].endswith("t")]
-    freethreaded = [p for p in paths if p.split("/")[3].endswith("t")]
+    install_tags = image_interpreters(tag)
+    gil = [f"/opt/python/{t}/bin/python" for t in install_tags if not t.endswith("t")]
+    freethreaded = [f"/opt/python/{t}/bin/python" for t in install_tags if t.endswith("t")]
     if not gil or not freethreaded:
         raise UsageError(f"{tag} does not hold both builds: bench compares a GIL and a free-threaded interpreter; "
                          "build it with `dualpy images build --variants gil,freethreaded`")

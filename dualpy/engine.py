@@ -58,6 +58,10 @@ class ImageFacts:
     repo_digests: tuple[str, ...]
 
 
+def _image_not_found(tag: str) -> ImageNotFound:
+    return ImageNotFound(f"image {tag!r} is not in the local engine: build it with `dualpy images build --tag {tag}`")
+
+
 def image_facts(tag: str) -> ImageFacts:
     """Return id, size and labels of a local image, or raise ImageNotFound."""
     import docker.errors  # noqa: PLC0415
@@ -65,9 +69,7 @@ def image_facts(tag: str) -> ImageFacts:
     try:
         image = client().images.get(tag)
     except docker.errors.ImageNotFound:
-        raise ImageNotFound(
-            f"image {tag!r} is not in the local engine: build it with `dualpy images build --tag {tag}`"
-        ) from None
+        raise _image_not_found(tag) from None
     attrs = image.attrs
     return ImageFacts(
         tag=tag,
@@ -172,9 +174,7 @@ def run(
     """Run a command in a fresh container, wait for it, remove it, return its output."""
     engine = client()
     if not image_exists(image):
-        raise ImageNotFound(
-            f"image {image!r} is not in the local engine: build it with `dualpy images build --tag {image}`"
-        )
+        raise _image_not_found(image)
     container = engine.containers.create(
         image,
         command=list(command),

@@ -337,6 +337,12 @@ cat {LAUNCHER_CONFIG_PATH} 2>/dev/null || true
 """
 
 
+def image_interpreters(tag: str) -> list[str]:
+    """The install tags (cp313-cp313, cp313-cp313t, ...) of an image's interpreters, without cp39's link."""
+    result = engine.run(tag, ["/bin/sh", "-c", "ls -d /opt/python/cp3*-cp3*"], entrypoint=[])
+    return sorted(p.rsplit("/", 1)[1] for p in result.stdout.split() if not p.endswith("/cp39-cp39"))
+
+
 def inspect_image(tag: str) -> dict:
     """Run the image and report, per interpreter, path, version, ABI facts and first tags, plus labels and launcher."""
     facts = engine.image_facts(tag)

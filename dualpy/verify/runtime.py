@@ -8,6 +8,7 @@ import shlex
 
 from dualpy import engine
 from dualpy.errors import UsageError
+from dualpy.images import image_interpreters
 from dualpy.probes import probe_source
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.static import WheelFacts
@@ -22,12 +23,6 @@ INTERPRETER = "image.interpreter"
 
 WHEELHOUSE_MOUNT = "/dualpy/wheelhouse"
 CA_MOUNT = "/dualpy/host-ca.crt"
-
-
-def image_interpreters(tag: str) -> list[str]:
-    """The install tags (cp313-cp313, cp313-cp313t, ...) of an image's interpreters."""
-    result = engine.run(tag, ["/bin/sh", "-c", "ls -d /opt/python/cp3*-cp3*"], entrypoint=[])
-    return sorted(p.rsplit("/", 1)[1] for p in result.stdout.split() if not p.endswith("/cp39-cp39"))
 
 
 def _network_settings(with_deps: bool) -> tuple[dict, dict]:
