@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dualpy.errors import BuildFailed, EngineUnavailable, ImageNotFound
+from dualpy.errors import BuildFailed, EngineUnavailable, ImageNotFound, image_absent
 
 ENGINE_FIX = "start one (`dockerd &`, or `apt-get install docker.io`), or point DOCKER_HOST at a running engine"
 
@@ -29,6 +29,30 @@ def client():
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:160] if text else type(exc).__name__
+
+
+def ensure_running() -> None:
+    """Raise EngineUnavailable (one line, with the fix) unless an engine answers."""
+    client()
+
+
+def remove_containers(label: str) -> int:
+    """Force-remove every container (running or not) carrying label ("key=value"); return how many went.
+
+    Quiet when the engine is gone or a container was removed meanwhile: this is clean-up after an interrupt.
+    """
+    removed = 0
+    try:
+        leftovers = list(client().containers.list(all=True, filters={"label": label}))
+    except Exception:  # the engine is gone: nothing it could still run for us
+        return 0
+    for container in leftovers:
+        try:
+            container.remove(force=True)
+            removed += 1
+        except Exception:  # removed meanwhile by its owner's own clean-up
+            pass
+    return removed
 
 
 def engine_version() -> str:
@@ -59,7 +83,7 @@ class ImageFacts:
 
 
 def _image_not_found(tag: str) -> ImageNotFound:
-    return ImageNotFound(f"image {tag!r} is not in the local engine: build it with `dualpy images build --tag {tag}`")
+    return image_absent(tag)
 
 
 def image_facts(tag: str) -> ImageFacts:

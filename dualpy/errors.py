@@ -43,3 +43,15 @@ class BuildFailed(DualpyError):
 
 class CheckFailed(DualpyError):
     """A verification found a problem."""
+
+
+def image_absent(tag: str, python: str | None = None) -> ImageNotFound:
+    """The one "image absent" error: names the tag and a build command that runs as written."""
+    if python is None:
+        import re  # noqa: PLC0415
+
+        version = re.match(r"^3\.\d+(?:\.\d+(?:(?:a|b|rc)\d+)?)?$", tag.rpartition(":")[2])
+        python = version[0] if version else "3.14"
+    return ImageNotFound(
+        f"image {tag} is not in the local engine: build it with `dualpy images build --python {python} --tag {tag}`"
+    )
