@@ -1,29 +1,33 @@
-"""The only module that talks to the Docker engine."""
+"""The only module that talks to the Docker engine: typed values in, dataclasses out, one-line errors."""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dualpy.errors import BuildFailed, EngineUnavailable, ImageNotFound, image_absent
+from dualpy.errors import BuildFailed, EngineUnavailable, image_absent
 
 ENGINE_FIX = "start one (`dockerd &`, or `apt-get install docker.io`), or point DOCKER_HOST at a running engine"
 
 
-@functools.cache
-def client():
-    """Return a docker client whose engine has answered a ping."""
-    import docker  # noqa: PLC0415  (importing docker costs ~0.2 s; commands without the engine skip it)
+def _sdk() -> Any:
+    """The docker SDK module, imported on first use.
 
-    try:
-        engine = docker.from_env(timeout=600)
-        engine.ping()
-    except Exception as exc:  # docker raises DockerException, requests errors, FileNotFoundError...
-        raise EngineUnavailable(f"no Docker engine answers ({_first_line(exc)}): {ENGINE_FIX}") from None
-    return engine
+    Importing docker costs ~0.2 s, so commands that never reach the engine skip it. The SDK ships no type
+    information: it is `Any` here, and no SDK object leaves this module.
+    """
+    return importlib.import_module("docker")
+
+
+def _engine_errors() -> tuple[type[BaseException], ...]:
+    """What the SDK raises when the engine refuses or is gone: its own errors, requests' and the socket's."""
+    requests_exceptions = importlib.import_module("requests.exceptions")
+    return (_sdk().errors.DockerException, requests_exceptions.RequestException, OSError)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -31,44 +35,26 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:160] if text else type(exc).__name__
 
 
+@functools.cache
+def client() -> Any:
+    """The docker client whose engine has answered a ping (internal: call the typed functions below)."""
+    docker = _sdk()
+    try:
+        engine = docker.from_env(timeout=600)
+        engine.ping()
+    except _engine_errors() as exc:
+        raise EngineUnavailable(f"no Docker engine answers ({_first_line(exc)}): {ENGINE_FIX}") from None
+    return engine
+
+
 def ensure_running() -> None:
     """Raise EngineUnavailable (one line, with the fix) unless an engine answers."""
     client()
 
 
-def remove_containers(label: str) -> int:
-    """Force-remove every container (running or not) carrying label ("key=value"); return how many went.
-
-    Quiet when the engine is gone or a container was removed meanwhile: this is clean-up after an interrupt.
-    """
-    removed = 0
-    try:
-        leftovers = list(client().containers.list(all=True, filters={"label": label}))
-    except Exception:  # the engine is gone: nothing it could still run for us
-        return 0
-    for container in leftovers:
-        try:
-            container.remove(force=True)
-            removed += 1
-        except Exception:  # removed meanwhile by its owner's own clean-up
-            pass
-    return removed
-
-
 def engine_version() -> str:
     """The engine's server version, e.g. '20.10.24'."""
-    return client().version().get("Version", "?")
-
-
-def image_exists(tag: str) -> bool:
-    """True when the local engine has the image."""
-    import docker.errors  # noqa: PLC0415
-
-    try:
-        client().images.get(tag)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
+    return str(client().version().get("Version", "?"))
 
 
 @dataclass(frozen=True)
@@ -82,38 +68,125 @@ class ImageFacts:
     repo_digests: tuple[str, ...]
 
 
-def _image_not_found(tag: str) -> ImageNotFound:
-    return image_absent(tag)
+@dataclass(frozen=True)
+class LayerHistory:
+    """One entry of an image's history: the instruction that made a layer and what it weighs."""
+
+    id: str
+    created: int
+    created_by: str
+    size: int
+    comment: str
+    tags: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "created": self.created, "created_by": self.created_by, "size": self.size,
+                "comment": self.comment, "tags": list(self.tags)}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished container left behind."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path bound into a container."""
+
+    source: str
+    target: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """A container the engine lists: id, name, state and labels."""
+
+    id: str
+    name: str
+    status: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def remove(self, force: bool = True) -> None:
+        """Remove this container (quiet when it is already gone)."""
+        _remove_container(self.id, force)
+
+
+def _get_image(tag: str) -> Any:
+    try:
+        return client().images.get(tag)
+    except _sdk().errors.ImageNotFound:
+        raise image_absent(tag) from None
+
+
+def image_exists(tag: str) -> bool:
+    """True when the local engine has the image."""
+    try:
+        client().images.get(tag)
+    except _sdk().errors.ImageNotFound:
+        return False
+    return True
 
 
 def image_facts(tag: str) -> ImageFacts:
     """Return id, size and labels of a local image, or raise ImageNotFound."""
-    import docker.errors  # noqa: PLC0415
-
-    try:
-        image = client().images.get(tag)
-    except docker.errors.ImageNotFound:
-        raise _image_not_found(tag) from None
-    attrs = image.attrs
+    attrs = _get_image(tag).attrs
     return ImageFacts(
         tag=tag,
-        id=image.id,
+        id=str(attrs["Id"]),
         size=int(attrs.get("Size", 0)),
-        labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
-        repo_digests=tuple(attrs.get("RepoDigests") or ()),
+        labels={str(k): str(v) for k, v in ((attrs.get("Config") or {}).get("Labels") or {}).items()},
+        repo_digests=tuple(str(d) for d in attrs.get("RepoDigests") or ()),
     )
 
 
-def image_history(tag: str) -> list[dict]:
-    """Return the engine's history of an image (one dict per layer)."""
-    return client().api.history(tag)
+def image_history(tag: str) -> tuple[LayerHistory, ...]:
+    """The layers of a local image, newest first, as the engine records them."""
+    _get_image(tag)
+    return tuple(
+        LayerHistory(
+            id=str(entry.get("Id", "")),
+            created=int(entry.get("Created") or 0),
+            created_by=str(entry.get("CreatedBy") or ""),
+            size=int(entry.get("Size") or 0),
+            comment=str(entry.get("Comment") or ""),
+            tags=tuple(str(t) for t in entry.get("Tags") or ()),
+        )
+        for entry in client().api.history(tag)
+    )
+
+
+def save_image(tag: str, destination: Path) -> Path:
+    """Write a local image as a `docker save` tarball (streamed, written whole or not at all); return the path."""
+    image = _get_image(tag)
+    temp = destination.with_name(f".{destination.name}.part")
+    try:
+        with open(temp, "wb") as out:
+            for chunk in image.save(named=False):
+                out.write(chunk)
+        temp.replace(destination)
+    finally:
+        temp.unlink(missing_ok=True)
+    return destination
+
+
+def remove_image(tag: str) -> None:
+    """Remove a local image by tag (force: its stopped containers go too); quiet when it is absent."""
+    try:
+        client().images.remove(tag, force=True)
+    except _sdk().errors.ImageNotFound:
+        pass
 
 
 def pull(reference: str) -> bool:
     """Try to pull an image; True on success, False when no registry serves it."""
     try:
         client().images.pull(reference)
-    except Exception:  # no registry, no such image, auth: all mean "not available here"
+    except _engine_errors():  # no registry, no such image, auth: all mean "not available here"
         return False
     return True
 
@@ -132,9 +205,9 @@ def import_rootfs(tarball: Path, tag: str, changes: Sequence[str] = ()) -> str:
             status = json.loads(line)
         except ValueError:
             continue
-        if "error" in status:
+        if isinstance(status, dict) and "error" in status:
             raise BuildFailed(f"docker import failed: {status['error']}")
-    return client().images.get(tag).id
+    return image_facts(tag).id
 
 
 def build(
@@ -147,9 +220,8 @@ def build(
     no_cache: bool = False,
 ) -> str:
     """Build an image from a context directory, streaming each output line; return the image id."""
-    api = client().api
-    image_id = None
-    stream = api.build(
+    image_id: str | None = None
+    stream = client().api.build(
         path=str(context_dir),
         dockerfile=dockerfile,
         tag=tag,
@@ -163,26 +235,23 @@ def build(
     )
     for chunk in stream:
         if "error" in chunk:
-            detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-            raise BuildFailed(f"image build failed: {detail.strip()}")
+            detail = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+            raise BuildFailed(f"image build failed: {str(detail).strip()}")
         if "stream" in chunk:
-            for line in chunk["stream"].splitlines():
+            for line in str(chunk["stream"]).splitlines():
                 if line.strip():
                     on_line(line)
-        if "aux" in chunk and "ID" in chunk["aux"]:
-            image_id = chunk["aux"]["ID"]
-    if image_id is None:
-        image_id = client().images.get(tag).id
-    return image_id
+        aux = chunk.get("aux")
+        if isinstance(aux, dict) and "ID" in aux:
+            image_id = str(aux["ID"])
+    return image_id or image_facts(tag).id
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """What a finished container left behind."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
+def _volumes(mounts: Sequence[Mount], volumes: Mapping[str, Mapping[str, str]] | None) -> dict[str, dict[str, str]]:
+    bound = {k: dict(v) for k, v in (volumes or {}).items()}
+    for mount in mounts:
+        bound[mount.source] = {"bind": mount.target, "mode": "ro" if mount.read_only else "rw"}
+    return bound
 
 
 def run(
@@ -191,19 +260,23 @@ def run(
     *,
     environment: Mapping[str, str] | None = None,
     volumes: Mapping[str, Mapping[str, str]] | None = None,
+    mounts: Sequence[Mount] = (),
     working_dir: str | None = None,
     entrypoint: Sequence[str] | None = None,
     network_mode: str = "host",
 ) -> RunResult:
-    """Run a command in a fresh container, wait for it, remove it, return its output."""
+    """Run a command in a fresh container, wait for it, remove it, return its output.
+
+    Bind mounts are `mounts` (typed); `volumes` ({host: {"bind": path, "mode": "ro"}}) is the older spelling.
+    """
     engine = client()
     if not image_exists(image):
-        raise _image_not_found(image)
+        raise image_absent(image)
     container = engine.containers.create(
         image,
         command=list(command),
         environment=dict(environment or {}),
-        volumes={k: dict(v) for k, v in (volumes or {}).items()},
+        volumes=_volumes(mounts, volumes),
         working_dir=working_dir,
         entrypoint=list(entrypoint) if entrypoint is not None else None,
         network_mode=network_mode,
@@ -217,11 +290,40 @@ def run(
     finally:
         try:
             container.remove(force=True)
-        except Exception:  # already gone (auto-removed or engine stopped): nothing left to clean
+        except _engine_errors():  # already gone (auto-removed or engine stopped): nothing left to clean
             pass
     return RunResult(int(status.get("StatusCode", 1)), stdout, stderr)
 
 
-def iter_containers(label: str) -> Iterator:
-    """Yield containers (running or not) carrying a label."""
-    yield from client().containers.list(all=True, filters={"label": label})
+def _remove_container(container_id: str, force: bool) -> bool:
+    try:
+        client().containers.get(container_id).remove(force=force)
+    except _engine_errors():  # already gone (auto-removed, its owner's clean-up, engine stopped)
+        return False
+    return True
+
+
+def list_containers(label: str) -> tuple[ContainerFacts, ...]:
+    """The containers (running or not) carrying label ("key=value")."""
+    return tuple(
+        ContainerFacts(str(c.id), str(c.name), str(c.status), {str(k): str(v) for k, v in (c.labels or {}).items()})
+        for c in client().containers.list(all=True, filters={"label": label})
+    )
+
+
+def iter_containers(label: str) -> Iterator[ContainerFacts]:
+    """Yield the containers carrying label (kept for callers written before remove_containers)."""
+    yield from list_containers(label)
+
+
+def remove_containers(label: str) -> int:
+    """Force-remove every container (running or not) carrying label ("key=value"); return how many went.
+
+    Quiet when the engine is gone or a container was removed meanwhile: this is clean-up after an interrupt.
+    """
+    gone: tuple[type[BaseException], ...] = (EngineUnavailable, *_engine_errors())
+    try:
+        leftovers = list_containers(label)
+    except gone:  # the engine is gone: nothing it could still run for us
+        return 0
+    return sum(_remove_container(c.id, force=True) for c in leftovers)
