@@ -312,7 +312,11 @@ def list_containers(label: str) -> tuple[ContainerFacts, ...]:
 
 
 def iter_containers(label: str) -> Iterator[ContainerFacts]:
-    """Yield the containers carrying label (kept for callers written before remove_containers)."""
+    """Yield the containers carrying label.
+
+    Only the old dualpy/wheels.py calls this; delete it when the wheels/ package (which calls
+    remove_containers) replaces that module.
+    """
     yield from list_containers(label)
 
 
