@@ -160,28 +160,6 @@ def image_history(tag: str) -> tuple[LayerHistory, ...]:
     )
 
 
-def save_image(tag: str, destination: Path) -> Path:
-    """Write a local image as a `docker save` tarball (streamed, written whole or not at all); return the path."""
-    image = _get_image(tag)
-    temp = destination.with_name(f".{destination.name}.part")
-    try:
-        with open(temp, "wb") as out:
-            for chunk in image.save(named=False):
-                out.write(chunk)
-        temp.replace(destination)
-    finally:
-        temp.unlink(missing_ok=True)
-    return destination
-
-
-def remove_image(tag: str) -> None:
-    """Remove a local image by tag (force: its stopped containers go too); quiet when it is absent."""
-    try:
-        client().images.remove(tag, force=True)
-    except _sdk().errors.ImageNotFound:
-        pass
-
-
 def pull(reference: str) -> bool:
     """Try to pull an image; True on success, False when no registry serves it."""
     try:
