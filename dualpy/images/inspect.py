@@ -132,7 +132,12 @@ def image_interpreters(tag: str) -> list[str]:
     return parse_install_tags(result.stdout)
 
 
+def targets_of(install_tags: list[str]) -> tuple[PythonTarget, ...]:
+    """The targets (3.13, 3.13t, 3.14, ...) of manylinux install tags, oldest minor first, GIL first (pure)."""
+    found = (target_for_abi_tag(install_tag.partition("-")[2]) for install_tag in install_tags)
+    return tuple(sorted((t for t in found if t is not None), key=lambda t: (t.minor, t.variant.abi_suffix)))
+
+
 def image_targets(tag: str) -> tuple[PythonTarget, ...]:
     """The interpreters of an image as targets (3.13, 3.13t, 3.14, ...), oldest minor first."""
-    found = (target_for_abi_tag(install_tag.partition("-")[2]) for install_tag in image_interpreters(tag))
-    return tuple(sorted(t for t in found if t is not None))
+    return targets_of(image_interpreters(tag))

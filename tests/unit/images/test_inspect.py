@@ -2,7 +2,7 @@
 
 import json
 
-from dualpy.images.inspect import ImageInspection, parse_inspection_output, parse_install_tags
+from dualpy.images.inspect import ImageInspection, parse_inspection_output, parse_install_tags, targets_of
 
 PROBE = {"path": "/opt/python/cp314-cp314t/bin/python", "version": "3.14.6", "abiflags": "t",
          "Py_GIL_DISABLED": 1, "gil_enabled": False, "EXT_SUFFIX": ".cpython-314t-x86_64-linux-gnu.so",
@@ -28,3 +28,8 @@ def test_no_launcher_file_is_none():
 def test_install_tags_skip_the_cp39_link():
     listing = "/opt/python/cp314-cp314t\n/opt/python/cp39-cp39\n/opt/python/cp313-cp313\n"
     assert parse_install_tags(listing) == ["cp313-cp313", "cp314-cp314t"]
+
+
+def test_targets_are_ordered_by_minor_then_build():
+    tags = ["cp314-cp314t", "cp313-cp313t", "cp314-cp314", "cp313-cp313", "not-a-tag"]
+    assert [t.request for t in targets_of(tags)] == ["3.13", "3.13t", "3.14", "3.14t"]
