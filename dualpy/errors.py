@@ -41,6 +41,10 @@ class BuildFailed(DualpyError):
     """An image or wheel build failed; the message points at the log."""
 
 
+class PublishFailed(DualpyError):
+    """A push, pull, save or load did not complete; the message names the registry or file and the fix."""
+
+
 class CheckFailed(DualpyError):
     """A verification found a problem."""
 
