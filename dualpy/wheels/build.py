@@ -22,7 +22,7 @@ from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import cibuildwheel_environment, describe_config, process_environment
-from dualpy.wheels.plan import BuildPlan, default_jobs, plan_builds, split_plan
+from dualpy.wheels.plan import BuildPlan, default_jobs, image_build_python, plan_builds, split_plan
 from dualpy.wheels.project import Project, load_project
 from dualpy.wheels.pure import build_pure_wheel
 from dualpy.wheels.request import WheelsRequest
@@ -79,7 +79,7 @@ def _check_images(plans: list[BuildPlan]) -> None:
     engine.ensure_running()
     for plan in plans:
         if plan.image and not engine.image_exists(plan.image):
-            raise image_absent(plan.image, plan.image_python or None)
+            raise image_absent(plan.image, image_build_python(plan))
 
 
 def _run_token(project: Project) -> str:

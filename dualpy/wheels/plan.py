@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from dualpy.cibw import CibuildwheelRelease, choose_releases
 from dualpy.errors import UsageError
 from dualpy.images import default_tag
-from dualpy.recipes import find_release
+from dualpy.recipes import find_release, load_recipes
 from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant, machine_arch, targets_for
 
 
@@ -21,7 +21,7 @@ class BuildPlan:
     image: str | None  # None: cibuildwheel's own manylinux image
     targets: tuple[PythonTarget, ...]
     arch: str
-    image_python: str = ""  # the `images build --python` value that makes the image when it is absent
+    image_python: str = ""  # the Pythons asked of the image: its release, or the --python values with --image
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -60,7 +60,7 @@ def _containers(pythons: Sequence[str], image: str | None, manylinux: bool) -> d
     """
     if image or manylinux:
         minors = [PythonMinor.parse(p) for p in pythons]
-        shared = _Container(image, ",".join(str(m) for m in sorted(set(minors))))  # image None with --manylinux
+        shared = _Container(image, ",".join(dict.fromkeys(p.strip() for p in pythons)))  # None with --manylinux
         return dict.fromkeys(minors, shared)
     containers = {}
     for python in pythons:
@@ -89,6 +89,16 @@ def plan_builds(
             targets = tuple(t for m in chosen for t in targets_for(m, variants))
             plans.append(BuildPlan(release, container.image, targets, arch, container.image_python))
     return plans
+
+
+def image_build_python(plan: BuildPlan) -> str:
+    """The `images build --python` value that makes the plan's image: its release when the tag is the default
+    tag of a recipe release (dualpy/cpython:3.13.15), else the Pythons the request named."""
+    for recipe in load_recipes().values():
+        for release in recipe.releases:
+            if plan.image == default_tag(release.version):
+                return release.version
+    return plan.image_python
 
 
 def default_jobs() -> int:

@@ -191,6 +191,10 @@ def test_a_missing_multi_python_image_names_the_command_that_builds_it(tmp_path,
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "dualpy images build --python 3.13,3.14,3.15 --tag dualpy/cpython:multi" in line
+    argv[argv.index("dualpy/cpython:multi")] = "dualpy/cpython:3.13.5"
+    argv[argv.index("3.13,3.14,3.15")] = "3.13"
+    assert main(argv) == 2  # an --image that is a release's default tag is built from that release
+    assert "dualpy images build --python 3.13.5 --tag dualpy/cpython:3.13.5" in capsys.readouterr().err
 
 
 def test_print_config_shows_the_merged_settings_without_building(capsys, monkeypatch):
