@@ -1,4 +1,5 @@
-"""`dualpy wheels build` with the real dual image and real cibuildwheel 3.4.1, on the five test projects.
+"""`dualpy wheels build` with the real dual image and real cibuildwheel 3.4.1, on the five test projects
+(and real cibuildwheel 4.3.5 choosing the 3.14/3.15 identifiers of a three-minor request).
 
 The five projects are built once per session (`test_wheelhouse` in tests/conftest.py); one cibuildwheel run
 per project builds both of its wheels.
