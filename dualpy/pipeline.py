@@ -22,7 +22,7 @@ from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
-from dualpy.wheels import MANIFEST_NAME, WheelRecord, build_wheels, load_project, write_manifest
+from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
 
 REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}
 
@@ -118,9 +118,9 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         for python, release in zip(pythons, releases, strict=True):
             wheelhouse = staging / f"wheels-{release.version}"
             console.step(f"wheels for Python {release.version}" + (f" from {source.name}" if sdist else ""))
-            result = build_wheels(source, [python], image=images[release.version], variants=variants,
-                                  output_dir=wheelhouse, test_command=config["test-command"],
-                                  write_manifest_file=False)
+            result = build_wheels(WheelsRequest(source, (python,), image=images[release.version], variants=variants,
+                                                output_dir=wheelhouse, test_command=config["test-command"],
+                                                write_manifest=False))
             wheels += result.wheels
             per_python[release.version] = wheelhouse
         stages["wheels"] = time.monotonic() - started
