@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -140,33 +142,41 @@ def abi3_wheels(wheels: Mapping[str, frozenset[Tag]]) -> list[str]:
 
 
 def judge_abi3audit(wheel: str, document: Mapping[str, Any]) -> CheckResult:
-    """abi3audit's JSON report for one wheel as a check result (pure)."""
-    specs = document.get("specs", {}) if isinstance(document, Mapping) else {}
+    """abi3audit's JSON report (`--report`) for one wheel as a check result (pure)."""
     findings = []
+    specs = document.get("specs")
     for spec in specs.values() if isinstance(specs, Mapping) else []:
-        for so in (spec.get("wheel") or []) if isinstance(spec, Mapping) else []:
-            for violation in so.get("result", {}).get("non_abi3_symbols", []) if isinstance(so, Mapping) else []:
-                findings.append(f"{so.get('name', '?')}: {violation}")
-            computed = so.get("result", {}).get("computed") if isinstance(so, Mapping) else None
-            baseline = so.get("result", {}).get("baseline") if isinstance(so, Mapping) else None
-            if computed and baseline and computed != baseline and so.get("result", {}).get("is_abi3_baseline_compatible") is False:
-                findings.append(f"{so.get('name', '?')}: uses the limited API of {computed}, tagged {baseline}")
+        for extension in spec.get("wheel") or [] if isinstance(spec, Mapping) else []:
+            result = extension.get("result") if isinstance(extension, Mapping) else None
+            if not isinstance(result, Mapping):
+                continue
+            name = extension.get("name", "?")
+            symbols = [str(s) for s in result.get("non_abi3_symbols") or []]
+            if symbols:
+                findings.append(f"{name} uses {', '.join(symbols[:5])}, outside the limited API")
+            if result.get("is_abi3_baseline_compatible") is False:
+                newer = ", ".join(f"{k} ({v})" for k, v in dict(result.get("future_abi3_objects") or {}).items())
+                findings.append(f"{name} needs the limited API of {result.get('computed')} but is tagged "
+                                f"{result.get('baseline')}" + (f": {newer}" if newer else ""))
     if findings:
         return CheckResult(wheel, ABI3AUDIT, Status.FAIL, "; ".join(findings[:6]))
     return CheckResult(wheel, ABI3AUDIT, Status.PASS, "abi3audit: only limited-API symbols of the tagged version")
 
 
 def _abi3audit() -> Path:
-    """abi3audit's executable in its own cached venv (installed once with the host's pip settings)."""
+    """The interpreter of abi3audit's own cached venv (installed once with the host's pip settings).
+
+    Run as `python -m abi3audit`: the venv is built aside and renamed, which breaks console-script shebangs.
+    """
     root = cache_dir() / "tools" / f"abi3audit-{ABI3AUDIT_VERSION}"
-    executable = root / "bin" / "abi3audit"
+    executable = root / "bin" / "python"
     if executable.exists():
         return executable
     root.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".abi3audit-"))
     console.info(f"  installing abi3audit {ABI3AUDIT_VERSION} into {root} (once)")
     try:
-        subprocess.run([os.sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
         installed = subprocess.run([str(temp / "bin" / "python"), "-m", "pip", "install", "-q",
                                     "--disable-pip-version-check", f"abi3audit=={ABI3AUDIT_VERSION}"],
                                    capture_output=True, text=True)
@@ -175,10 +185,7 @@ def _abi3audit() -> Path:
             raise BuildFailed(f"installing abi3audit failed ({last}): check the host's pip settings")
         os.replace(temp, root)
     finally:
-        if temp.exists():
-            import shutil  # noqa: PLC0415
-
-            shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(temp, ignore_errors=True)
     return executable
 
 
@@ -190,8 +197,8 @@ def audit_abi3(wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]]) -> list[C
     executable = _abi3audit()
     results = []
     for wheel in chosen:
-        run = subprocess.run([str(executable), "--report", str(wheelhouse / wheel)], capture_output=True, text=True,
-                             timeout=600)
+        run = subprocess.run([str(executable), "-m", "abi3audit", "--report", str(wheelhouse / wheel)],
+                             capture_output=True, text=True, timeout=600)
         try:
             document = json.loads(run.stdout)
         except ValueError:

@@ -51,7 +51,7 @@ def default_threads() -> int:
     return max(2, os.cpu_count() or 2)
 
 
-def tests_from_sdist(sdist: Path, destination: Path) -> Path:
+def extract_sdist_tests(sdist: Path, destination: Path) -> Path:
     """Extract the sdist's test directory (tests/, test/ or testing/ at its top) into destination; return it."""
     try:
         with tarfile.open(sdist) as archive:
