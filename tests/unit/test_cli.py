@@ -4,10 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from dualpy.cli import main
+
+PROJECTS = Path(__file__).parent.parent / "projects"
 
 
 def test_recipes_list_json_is_the_only_stdout(capsys):
@@ -28,13 +31,26 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args):
     assert err.startswith("error:") and len(err.splitlines()) == 1
 
 
+# Each command here reaches the engine before anything on the machine could stop it first (`base build` checks
+# debootstrap and root before the engine, so it has its own test below).
 @pytest.mark.parametrize("args", [["images", "inspect", "dualpy/cpython:3.13.15"], ["verify", "image", "x"],
-                                  ["bench", "x"], ["base", "build", "--tag", "dualpy-test/never:1"]])
+                                  ["bench", "x"], ["pipeline", str(PROJECTS / "pure-python"), "--python", "3.13"]])
 def test_engine_down_is_one_line_naming_the_fix(tmp_path, args):
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
-    result = subprocess.run([sys.executable, "-m", "dualpy", *args], capture_output=True, text=True, env=env)
+    result = subprocess.run([sys.executable, "-m", "dualpy", *args], capture_output=True, text=True, env=env,
+                            cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: no Docker engine answers") and "dockerd" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_base_build_without_debootstrap_is_one_line_naming_the_fix(tmp_path):
+    # An empty PATH makes "no debootstrap" true on every machine, root or not, engine or not.
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "dualpy", "base", "build", "--tag", "dualpy-test/never:1"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: debootstrap is not installed") and "apt-get install" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
