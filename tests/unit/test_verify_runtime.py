@@ -3,10 +3,6 @@ fails inside the container is a failure (exit 1), not bad input (exit 2)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,25 +13,7 @@ from dualpy.errors import ContainerFailed
 from dualpy.pipconfig import HOST_MOUNT, PipSettings, container_environment, container_mounts
 from dualpy.verify import runtime
 from dualpy.verify.static import check_wheelhouse
-
-
-def _wheel(directory: Path, name: str = "demo", version: str = "1.0") -> Path:
-    """A small valid py3-none-any wheel."""
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    files = {f"{name}/__init__.py": b"VALUE = 1\n",
-             f"{name}-{version}.dist-info/METADATA": metadata.encode(),
-             f"{name}-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                                   b"Tag: py3-none-any\n"}
-    record = "".join(
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}\n"
-        for path, data in files.items())
-    record += f"{name}-{version}.dist-info/RECORD,,\n"
-    path = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for member, data in files.items():
-            archive.writestr(member, data)
-        archive.writestr(f"{name}-{version}.dist-info/RECORD", record)
-    return path
+from tests.conftest import make_wheel
 
 
 HOST = PipSettings(index_url="http://proxy.example/simple", extra_index_urls=("/srv/mirror",),
@@ -75,7 +53,7 @@ def test_pip_access_is_empty_without_deps_and_mounts_read_only_with_them(monkeyp
 @pytest.fixture
 def failing_probe(monkeypatch, tmp_path):
     """A wheelhouse of one good wheel, and an image whose verify probe dies (stdout empty, a traceback on stderr)."""
-    _wheel(tmp_path)
+    make_wheel(tmp_path)
     monkeypatch.setattr(engine, "image_facts", lambda tag: SimpleNamespace(id="sha256:0", labels={}))
     monkeypatch.setattr(runtime, "image_interpreters", lambda tag: ["cp313-cp313"])
     monkeypatch.setattr(engine, "run", lambda *a, **k: engine.RunResult(
