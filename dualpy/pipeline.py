@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -12,10 +10,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dualpy import console, engine
 from dualpy.config import ResolvedConfig
-from dualpy.errors import BuildFailed, UsageError
+from dualpy.errors import BuildFailed, UsageError, image_absent
+from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
@@ -39,13 +39,19 @@ class PipelineResult:
     images: dict[str, str] = field(default_factory=dict)
     reports: dict[str, str] = field(default_factory=dict)
 
-    def as_json(self) -> dict:
-        verdicts = {}
+    def verdicts(self) -> dict[str, str]:
+        """Each wheel's worst check status (pass < skip < warn < fail)."""
+        order = ["pass", "skip", "warn", "fail"]
+        verdicts: dict[str, str] = {}
         for result in self.report.results:
             if result.subject.endswith(".whl"):
                 worst = verdicts.get(result.subject, "pass")
-                order = ["pass", "skip", "warn", "fail"]
                 verdicts[result.subject] = max(worst, result.status.value, key=order.index)
+        return verdicts
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented `pipeline --json` shape."""
+        verdicts = self.verdicts()
         return {
             "output_dir": self.output_dir,
             "sdist": self.sdist,
@@ -81,7 +87,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
     releases = [find_release(p)[1] for p in pythons]  # every unknown Python fails here, before any work
     output_dir = Path(config["output-dir"])
     report_dir = report_dir or output_dir
-    engine.client()
+    engine.ensure_running()
     stages: dict[str, float] = {}
     images: dict[str, str] = {}
 
@@ -90,8 +96,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         tag = config["image"] or default_tag(release.version)
         if not engine.image_exists(tag):
             if config["image"]:
-                raise UsageError(f"image {tag} is not in the local engine: build it with "
-                                 f"`dualpy images build --python {release.version} --tag {tag}`")
+                raise image_absent(tag, release.version)
             console.step(f"image {tag} is absent: building it")
             build_image(release.version, variants=variants, tag=tag)
         else:
@@ -139,11 +144,11 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         for wheelhouse in per_python.values():
             for wheel in wheelhouse.glob("*.whl"):
                 os.replace(wheel, output_dir / wheel.name)
-        extra = []
+        extra: list[dict[str, Any]] = []
         if sdist:
             os.replace(sdist, output_dir / sdist.name)
             extra.append({"filename": sdist.name, "kind": "sdist", "project": wheels[0].project if wheels else "",
-                          "sha256": hashlib.sha256((output_dir / sdist.name).read_bytes()).hexdigest()})
+                          "sha256": sha256_file(output_dir / sdist.name)})
         write_manifest(output_dir, wheels, extra)
         report_dir.mkdir(parents=True, exist_ok=True)
         reports = {kind: str(report_dir / name) for kind, name in REPORT_NAMES.items()}
@@ -152,7 +157,3 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         shutil.rmtree(staging, ignore_errors=True)
     return PipelineResult(str(output_dir), sdist.name if sdist else None, wheels, combined, stages, images,
                           {**reports, "manifest": str(output_dir / MANIFEST_NAME)})
-
-
-def summary_json(result: PipelineResult) -> str:
-    return json.dumps(result.as_json(), indent=2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import typer
@@ -13,14 +12,7 @@ from dualpy import console
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 from dualpy.pipeline import run_pipeline
-
-
-def _interrupt_on_sigterm() -> None:
-    """CI cancels with SIGTERM: treat it as Ctrl-C, so staging files and containers are cleaned up."""
-    def handler(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+from dualpy.signals import terminate_as_interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -44,11 +36,11 @@ def register(app: typer.Typer) -> None:
         cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
                "test-command": test_command, "allow-gil": allow_gil,
                "output-dir": str(output_dir) if output_dir else None}
-        config = resolve(project if project.is_dir() else project.parent, os.environ, cli)
-        _interrupt_on_sigterm()
+        config = resolve(project, os.environ, cli)  # an sdist's [tool.dualpy] is read from inside it
         console.set_quiet(json_output)
-        result = run_pipeline(project, config, report_dir, strict)
-        document = result.as_json()
+        with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
+            result = run_pipeline(project, config, report_dir, strict)
+        document = result.to_json()
         if json_output:
             console.emit_json(document)
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dualpy import console
-from dualpy.verify import verify_image, verify_wheelhouse
+from dualpy.verify import Report, verify_image, verify_wheelhouse
 from dualpy.verify.report import print_table, write_reports
 
 app = typer.Typer(help="Prove wheels fit their interpreters and keep the GIL off; prove the launcher chooses right.",
@@ -16,7 +16,7 @@ app = typer.Typer(help="Prove wheels fit their interpreters and keep the GIL off
 JSON_HELP = "Write the JSON report here ('-' for stdout)."
 
 
-def _finish(report, json_path, junit_path, markdown_path) -> None:
+def _finish(report: Report, json_path: Path | None, junit_path: Path | None, markdown_path: Path | None) -> None:
     if str(json_path) == "-":
         console.set_quiet(True)
     else:

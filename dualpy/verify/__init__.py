@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def wheel_paths(wheelhouse: Path) -> list[Path]:
         raise UsageError(f"{wheelhouse}: no such wheelhouse directory")
     wheels = sorted(wheelhouse.glob("*.whl"))
     if not wheels:
-        raise UsageError(f"{wheelhouse}: no *.whl files to verify; build some with `dualpy wheels build`")
+        raise UsageError(f"{wheelhouse}: no *.whl files to verify; build some with "
+                         f"`dualpy wheels build . --python 3.13 --output-dir {shlex.quote(str(wheelhouse))}`")
     return wheels
 
 
