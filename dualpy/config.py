@@ -13,6 +13,7 @@ from typing import Any
 from dualpy.errors import ConfigurationError, UsageError
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
+from dualpy.verify.audit import parse_policy
 
 # key in [tool.dualpy] -> (type, environment variable, default)
 SETTINGS: dict[str, tuple[type, str, Any]] = {
@@ -22,6 +23,10 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "test-command": (str, "DUALPY_TEST_COMMAND", None),
     "allow-gil": (bool, "DUALPY_ALLOW_GIL", False),
     "output-dir": (str, "DUALPY_OUTPUT_DIR", "wheelhouse"),
+    "stress": (bool, "DUALPY_STRESS", False),
+    "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
+    "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
+    "manylinux": (str, "DUALPY_MANYLINUX", None),
 }
 MAX_PYPROJECT_BYTES = 1 << 20  # a pyproject.toml is kilobytes; a bigger one in an sdist is not read
 MAX_SDIST_MEMBERS = 100_000  # where the search for TOP/pyproject.toml gives up
@@ -52,7 +57,7 @@ class ResolvedConfig:
 
 
 def _type_name(kind: type) -> str:
-    return {list: "a list of strings", str: "a string", bool: "true or false"}[kind]
+    return {list: "a list of strings", str: "a string", bool: "true or false", int: "a whole number"}[kind]
 
 
 def read_project_table(project: Path) -> tuple[dict[str, Any], str]:
@@ -111,7 +116,7 @@ def _from_file(key: str, value: Any, where: str) -> Any:
     if kind is list:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     else:
-        ok = isinstance(value, kind) and not (kind is str and isinstance(value, bool))
+        ok = isinstance(value, kind) and not (kind in (str, int) and isinstance(value, bool))
     if not ok:
         raise ConfigurationError(f"{where}: [tool.dualpy] {key} must be {_type_name(kind)}, not {value!r}")
     return value
@@ -127,6 +132,11 @@ def _from_env(key: str, text: str, variable: str) -> Any:
         if text.strip().lower() in _FALSE:
             return False
         raise ConfigurationError(f"{variable}={text!r}: must be true or false (1/0)")
+    if kind is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ConfigurationError(f"{variable}={text!r}: must be a whole number") from None
     return text
 
 
@@ -137,6 +147,11 @@ def _validate(key: str, value: Any, source: str) -> None:
                 find_release(python)
         elif key == "variants" and value:
             parse_variants(",".join(value))
+        elif key == "manylinux" and value is not None:
+            parse_policy(value)
+        elif key in ("stress-threads", "stress-iterations") and value is not None and value < (
+                2 if key == "stress-threads" else 1):
+            raise UsageError(f"{key} = {value}: give at least {2 if key == 'stress-threads' else 1}")
     except UsageError as exc:
         raise ConfigurationError(f"{source}: {exc}") from None
 

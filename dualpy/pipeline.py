@@ -20,6 +20,8 @@ from dualpy.images import build_image, default_tag
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
+from dualpy.verify.audit import parse_policy
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
 from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
@@ -75,8 +77,20 @@ def _build_sdist(project: Path, destination: Path) -> Path:
     return sdist
 
 
+def _stress_settings(config: ResolvedConfig, tests_dir: Path | None, sdist: Path | None,
+                     scratch: Path) -> StressSettings | None:
+    """The stress run's settings when asked for: tests from --tests, else from the sdist."""
+    if not config["stress"]:
+        return None
+    if tests_dir is None:
+        if sdist is None:
+            raise UsageError("--stress needs the project's tests: pass --tests DIR")
+        tests_dir = extract_sdist_tests(sdist, scratch)
+    return StressSettings(config["stress-threads"] or default_threads(), config["stress-iterations"], tests_dir)
+
+
 def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
-                 strict: bool = False) -> PipelineResult:
+                 strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
     """Run every stage for each configured Python; files reach the output dir only at the end."""
     project = load_project(project_path)
     pythons = config["pythons"]
@@ -132,10 +146,14 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
 
         started = time.monotonic()
         combined = Report("wheels", str(output_dir), ", ".join(images.values()), strict=strict)
+        stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
+                                  staging / "stress-tests")
+        manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
         for version, wheelhouse in per_python.items():
             console.step(f"verify the Python {version} wheels in {images[version]}")
             report = verify_wheelhouse(wheelhouse, images[version], allow_gil=config["allow-gil"],
-                                       test_command=config["test-command"], strict=strict)
+                                       test_command=config["test-command"], strict=strict, stress=stress,
+                                       manylinux=manylinux)
             combined.results += report.results
             combined.image_id = report.image_id if len(per_python) == 1 else None
         stages["verify"] = time.monotonic() - started

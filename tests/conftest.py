@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# The test projects' own test suites run inside images (verify --stress), never in this session.
+collect_ignore = ["projects"]
+
 DUAL_IMAGE_PYTHON = os.environ.get("DUALPY_TEST_PYTHON", "3.13.15")
 DUAL_IMAGE_TAG = os.environ.get("DUALPY_TEST_IMAGE", f"dualpy/cpython:{DUAL_IMAGE_PYTHON}")
 

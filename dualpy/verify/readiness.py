@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from packaging.tags import Tag
 
@@ -18,6 +22,7 @@ CLASSIFIER_PREFIX = "Programming Language :: Python :: Free Threading"
 SUGGESTED = f"{CLASSIFIER_PREFIX} :: 2 - Beta"
 _CP_RE = re.compile(r"^cp(\d)(\d+)t?$")
 # Checks whose failure on a free-threaded interpreter means "not ready".
+MAX_METADATA_BYTES = 1 << 20
 _BLOCKING = ("runtime.install", "runtime.import", "runtime.gil", "runtime.stress", "runtime.test-command")
 
 
@@ -30,6 +35,21 @@ class WheelInfo:
     version: str
     tags: frozenset[Tag]
     classifiers: tuple[str, ...]
+
+
+def read_wheel_info(path: Path, project: str, version: str, tags: frozenset[Tag]) -> WheelInfo:
+    """The wheel's trove classifiers from its METADATA (read at most 1 MiB; none when unreadable)."""
+    classifiers: tuple[str, ...] = ()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if len(names) == 1:
+                with archive.open(names[0]) as stream:
+                    headers = BytesHeaderParser().parsebytes(stream.read(MAX_METADATA_BYTES))
+                classifiers = tuple(str(c) for c in headers.get_all("Classifier") or [])
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
+        pass  # the static checks already judge a wheel that cannot be read
+    return WheelInfo(path.name, project, version, tags, classifiers)
 
 
 def serves_freethreaded(tags: Iterable[Tag]) -> bool:

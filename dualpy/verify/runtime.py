@@ -27,7 +27,7 @@ WHEELHOUSE_MOUNT = "/dualpy/wheelhouse"
 HOST_ROOT = "/dualpy/host"  # the host files pip needs (its CA bundle, local indexes) are bound read-only under here
 
 
-def _pip_access(with_deps: bool) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+def pip_access(with_deps: bool) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """Volumes and environment that let pip in the container reach the host's indexes through its CA."""
     if not with_deps:
         return {}, {}
@@ -56,7 +56,7 @@ def check_wheels_in_image(
         "test_command": test_command,
         "wheels": [{"file": f.path.name, "modules": list(f.top_level)} for f in facts],
     }
-    volumes, env = _pip_access(with_deps)
+    volumes, env = pip_access(with_deps)
     volumes[os.path.realpath(wheelhouse)] = {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}
     matched: dict[str, list[str]] = {f.path.name: [] for f in facts}
     results: list[CheckResult] = []

@@ -89,7 +89,7 @@ def test_the_pipeline_command_passes_the_sdist_settings_on(tmp_path, monkeypatch
     sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": INSIDE.encode()})
     seen = {}
 
-    def fake_run(project, resolved, report_dir, strict):
+    def fake_run(project, resolved, report_dir, strict, tests_dir):
         seen.update(project=project, pythons=resolved["pythons"])
         raise UsageError("stop here")
 

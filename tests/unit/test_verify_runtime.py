@@ -43,9 +43,9 @@ def test_the_verify_container_gets_a_read_only_mount_for_every_host_path_it_is_t
 
 
 def test_pip_access_is_empty_without_deps_and_mounts_read_only_with_them(monkeypatch):
-    assert runtime._pip_access(False) == ({}, {})
+    assert runtime.pip_access(False) == ({}, {})
     monkeypatch.setattr(runtime, "host_pip_settings", lambda: PipSettings(index_url="https://idx.example/simple"))
-    volumes, env = runtime._pip_access(True)
+    volumes, env = runtime.pip_access(True)
     assert env["PIP_INDEX_URL"] == "https://idx.example/simple"
     assert all(volume["mode"] == "ro" for volume in volumes.values())
 
