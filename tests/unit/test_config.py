@@ -1,3 +1,4 @@
+import os
 import re
 import tomllib
 
@@ -6,6 +7,14 @@ import pytest
 from dualpy.cli import main
 from dualpy.config import Setting, read_project_table, resolve
 from dualpy.errors import ConfigurationError
+
+
+@pytest.fixture(autouse=True)
+def _no_dualpy_variables(monkeypatch):
+    """The CLI tests read os.environ: a DUALPY_* variable set on the machine running them must not leak in."""
+    for name in list(os.environ):
+        if name.startswith("DUALPY_"):
+            monkeypatch.delenv(name)
 
 
 def project(tmp_path, table: str):
