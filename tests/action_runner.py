@@ -93,9 +93,18 @@ class ActionRun:
 
 
 def evaluate(text: str, context: Mapping[str, Any]) -> str:
-    """Substitute every `${{ a.b.c }}` in text from the context; missing step outputs are '' as on the runner."""
+    """Substitute every `${{ a.b.c }}` (or `${{ a.b || c.d }}`) in text from the context, as the runner would.
+
+    Missing step outputs and secrets are '' as on the runner; `||` gives its first non-empty operand.
+    """
     def one(match: re.Match[str]) -> str:
-        expression = match.group(1)
+        for operand in match.group(1).split("||"):
+            value = path(operand.strip())
+            if value:
+                return value
+        return ""
+
+    def path(expression: str) -> str:
         if not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", expression):
             raise AssertionError(f"the test runner evaluates only context paths, not {expression!r}")
         value: Any = context
@@ -104,7 +113,7 @@ def evaluate(text: str, context: Mapping[str, Any]) -> str:
             if not isinstance(value, Mapping):
                 raise AssertionError(f"{expression}: {'.'.join(parts[:depth])} is not an object")
             if part not in value:
-                if parts[0] == "steps" and depth >= 1:
+                if parts[0] in ("steps", "secrets") and depth >= 1:
                     return ""
                 raise AssertionError(f"{expression}: unknown to the test runner (teach it, or fix the action)")
             value = value[part]
@@ -124,13 +133,15 @@ def run_action(
     conditions: Mapping[str, Callable[[Mapping[str, Any]], bool]],
     base_env: Mapping[str, str],
     step_env: Mapping[str, Mapping[str, str]] | None = None,
+    extra_context: Mapping[str, Mapping[str, Any]] | None = None,
     timeout: float = 600,
 ) -> ActionRun:
     """Run a composite action's steps in order; `uses:` steps take their outputs from uses_outputs[id].
 
     conditions maps each `if:` text the action uses to a predicate over the context, so an `if:` the test
     does not know fails loudly instead of being guessed. step_env adds variables to one step (by id) after
-    its own env: — how a test puts a stand-in program on that step's PATH only.
+    its own env: — how a test puts a stand-in program on that step's PATH only. extra_context adds contexts
+    (matrix, secrets, more of github) for a workflow job's steps run the same way.
     """
     declared = action.get("inputs", {})
     unknown = set(inputs) - set(declared)
@@ -142,6 +153,8 @@ def run_action(
         "runner": {"temp": str(temp), "os": "Linux"},
         "steps": {},
     }
+    for name, values in (extra_context or {}).items():
+        context[name] = {**context.get(name, {}), **values}
     summary_parts: list[str] = []
     records: list[StepRecord] = []
     failed = False

@@ -8,6 +8,8 @@ installs from a checkout, never dualpy by name.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shlex
@@ -23,6 +25,8 @@ import pytest
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+
+from tests.action_runner import ActionRun, host_env, run_action
 
 ROOT = Path(__file__).parent.parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -157,3 +161,164 @@ def test_pip_install_of_the_checkout_gives_the_dualpy_command(tmp_path: Path) ->
                            cwd=tmp_path, env=env, check=True).stdout.splitlines()
     assert where[0].startswith(str(venv)), where  # the installed copy, not a checkout on sys.path
     assert where[1] == "dualpy.cli:main"
+
+
+# ---- the workflows that use the action and publish the images ---------------------------------------------------
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    raw: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    return {"on" if key is True else str(key): value for key, value in raw.items()}  # YAML reads `on` as True
+
+
+def test_the_wheels_workflow_runs_the_action_from_a_dualpy_checkout_beside_the_project() -> None:
+    workflow = _workflow("dualpy.yml")
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert "dualpy-version" not in inputs  # it named a requirement, and the default named the stranger's package
+    assert inputs["dualpy-repository"]["required"] and inputs["dualpy-ref"]["required"]
+    steps = workflow["jobs"]["build"]["steps"]
+    project, dualpy, action = steps[0], steps[1], steps[2]
+    assert project["with"]["path"] == "project"  # the dualpy checkout is not inside the project (its sdist)
+    assert dualpy["with"] == {"repository": "${{ inputs.dualpy-repository }}", "ref": "${{ inputs.dualpy-ref }}",
+                              "path": "dualpy-action", "persist-credentials": False}
+    assert action["uses"] == "./dualpy-action"
+    assert action["with"]["package-dir"] == "project/${{ inputs.project-dir }}"
+    assert action["with"]["image"] == "${{ inputs.image != '' && format(inputs.image, matrix.python) || '' }}"
+
+
+def test_the_images_workflow_builds_natively_per_architecture_and_publishes_per_tag() -> None:
+    workflow = _workflow("images.yml")
+    inputs = workflow["on"]["workflow_call"]["inputs"]
+    assert json.loads(inputs["runners"]["default"]) == ["ubuntu-24.04", "ubuntu-24.04-arm"]
+    assert workflow["permissions"] == {"contents": "read"}
+    build, manifest = workflow["jobs"]["build"], workflow["jobs"]["manifest"]
+    assert build["runs-on"] == "${{ matrix.runner }}"
+    assert build["strategy"]["matrix"] == {"python": "${{ fromJSON(inputs.python-versions) }}",
+                                           "runner": "${{ fromJSON(inputs.runners) }}"}
+    assert manifest["needs"] == "build" and "if" not in manifest  # every architecture built, or no manifest
+    for job in (build, manifest):
+        assert job["permissions"] == {"contents": "read", "packages": "write"}
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), step
+    runs = "\n".join(step.get("run", "") for step in build["steps"])
+    assert "dualpy verify image" in runs and "dualpy \"${args[@]}\"" in runs and "args=(images push" in runs
+
+
+def _job_as_action(workflow: dict[str, Any], job: str, step_ids: set[str]) -> dict[str, Any]:
+    """Some `run:` steps of a workflow job, as a composite action the test runner runs (inputs = workflow_call's)."""
+    steps = [{**step, "shell": "bash"} for step in workflow["jobs"][job]["steps"] if step.get("id") in step_ids]
+    return {"inputs": workflow["on"]["workflow_call"]["inputs"], "runs": {"steps": steps}}
+
+
+def _stand_in(directory: Path, name: str, script: str) -> dict[str, str]:
+    """A program called name on PATH (a Python script); returns the step env that puts it first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    program = directory / name
+    program.write_text(f"#!{sys.executable}\n{script}")
+    program.chmod(0o755)
+    return {"PATH": f"{directory}{os.pathsep}{os.environ['PATH']}"}
+
+
+IMAGES_INPUTS = {"repository": "registry.example/team/dualpy-cpython", "dualpy-repository": "o/dualpy",
+                 "dualpy-ref": "0" * 40}
+
+
+@pytest.mark.parametrize(("request_", "tags"), [("3.14", ["3.14.7", "3.14"]), ("3.14.6", ["3.14.6"])])
+def test_images_build_and_push_steps_record_the_digest_and_keep_the_password_off_argv(
+        tmp_path: Path, request_: str, tags: list[str]) -> None:
+    release = tags[0] if request_.count(".") == 2 else "3.14.7"
+    log = tmp_path / "dualpy-calls.jsonl"
+    dualpy = _stand_in(tmp_path / "bin", "dualpy", f"""
+import json, sys
+line = {{"argv": sys.argv[1:], "stdin": "" if sys.argv[1:3] != ["images", "build"] else None}}
+if sys.argv[1:3] == ["images", "push"]:
+    line["stdin"] = sys.stdin.read()
+open({str(log)!r}, "a").write(json.dumps(line) + "\\n")
+if sys.argv[1:3] == ["images", "build"]:
+    print(json.dumps({{"tag": "dualpy/cpython:{release}", "version": "{release}"}}))
+elif sys.argv[1:3] == ["images", "push"]:
+    print(json.dumps({{"destination": sys.argv[4], "digest": "sha256:" + "ab" * 32}}))
+""")
+    workflow = _workflow("images.yml")
+    push_steps = [step for step in workflow["jobs"]["build"]["steps"] if step.get("name") == "Push by digest"]
+    verify_steps = [step for step in workflow["jobs"]["build"]["steps"] if str(step.get("run", "")).startswith(
+        "dualpy verify image")]
+    for step in push_steps + verify_steps:
+        step.setdefault("id", "push" if step in push_steps else "verify")
+    action = _job_as_action(workflow, "build", {"build", "verify", "push"})
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    run = run_action(action, inputs={**IMAGES_INPUTS, "force": "false"}, action_path=ROOT, workspace=workspace,
+                     temp=tmp_path, uses_outputs={}, conditions={}, base_env=host_env(),
+                     step_env={step_id: dualpy for step_id in ("build", "verify", "push")},
+                     extra_context={"matrix": {"python": request_, "runner": "ubuntu-24.04"},
+                                    "secrets": {"registry-password": "s3cret pass"},
+                                    "github": {"actor": "octocat", "token": "job-token"}})
+    assert run.succeeded, run.log()
+    arch = run.step("build").outputs["arch"]
+    assert run.step("build").outputs == {"tag": f"dualpy/cpython:{release}", "release": release, "arch": arch,
+                                         "tags": json.dumps(tags)}
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [call["argv"][:2] for call in calls] == [["images", "build"], ["verify", "image"], ["images", "push"]]
+    push = calls[2]
+    assert push["argv"] == ["images", "push", f"dualpy/cpython:{release}",
+                            f"registry.example/team/dualpy-cpython:{release}-{arch}", "--json", "--username", "octocat"]
+    assert push["stdin"] == "s3cret pass\n" and not any("s3cret" in arg for arg in push["argv"])
+    record = json.loads((workspace / "digests" / f"{release}-{arch}.json").read_text())
+    assert record == {"release": release, "arch": arch, "tags": tags, "digest": "sha256:" + "ab" * 32,
+                      "pushed_as": f"registry.example/team/dualpy-cpython:{release}-{arch}"}
+
+
+def _manifest_run(tmp_path: Path, records: list[dict[str, Any]]) -> tuple[ActionRun, list[list[str]]]:
+    """Run the manifest job's publish step on digest records, with a stand-in docker; return it and docker's argv."""
+    workspace = tmp_path / "workspace"
+    (workspace / "digests").mkdir(parents=True)
+    for record in records:
+        (workspace / "digests" / f"{record['release']}-{record['arch']}.json").write_text(json.dumps(record))
+    log = tmp_path / "docker-calls.jsonl"
+    docker = _stand_in(tmp_path / "bin", "docker", f"""
+import hashlib, json, sys
+open({str(log)!r}, "a").write(json.dumps(sys.argv[1:]) + "\\n")
+if sys.argv[1:4] == ["buildx", "imagetools", "inspect"]:
+    print(json.dumps({{"digest": "sha256:" + hashlib.sha256(sys.argv[4].encode()).hexdigest()}}))
+""")
+    action = _job_as_action(_workflow("images.yml"), "manifest", {"publish"})
+    run = run_action(action, inputs=IMAGES_INPUTS, action_path=ROOT, workspace=workspace, temp=tmp_path,
+                     uses_outputs={}, conditions={}, base_env=host_env(), step_env={"publish": docker})
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return run, calls
+
+
+def _digest(release: str, arch: str, tags: list[str]) -> dict[str, Any]:
+    return {"release": release, "arch": arch, "tags": tags, "pushed_as": f"r:{release}-{arch}",
+            "digest": "sha256:" + hashlib.sha256(f"{release}{arch}".encode()).hexdigest()}
+
+
+def test_manifest_step_makes_one_multi_arch_manifest_per_tag_from_the_digests(tmp_path: Path) -> None:
+    records = [_digest("3.14.7", "x86_64", ["3.14.7", "3.14"]), _digest("3.14.7", "aarch64", ["3.14.7", "3.14"]),
+               _digest("3.13.15", "aarch64", ["3.13.15"]), _digest("3.13.15", "x86_64", ["3.13.15"])]
+    run, calls = _manifest_run(tmp_path, records)
+    assert run.succeeded, run.log()
+    repository = IMAGES_INPUTS["repository"]
+    by_digest = {r["digest"]: r for r in records}
+    creates = [call for call in calls if call[:3] == ["buildx", "imagetools", "create"]]
+    first, second = creates
+    assert first[3:5] == ["--tag", f"{repository}:3.13.15"]
+    assert sorted(by_digest[s.split("@")[1]]["arch"] for s in first[5:]) == ["aarch64", "x86_64"]
+    assert second[3:7] == ["--tag", f"{repository}:3.14", "--tag", f"{repository}:3.14.7"]
+    assert {by_digest[s.split("@")[1]]["release"] for s in second[7:]} == {"3.14.7"} and len(second[7:]) == 2
+    published = json.loads(run.step("publish").outputs["published"])
+    assert [p["tag"] for p in published] == [f"{repository}:3.13.15", f"{repository}:3.14", f"{repository}:3.14.7"]
+    assert all(p["architectures"] == ["aarch64", "x86_64"] and p["digest"].startswith("sha256:") for p in published)
+    assert f"| `{repository}:3.14` |" in run.summary
+
+
+def test_manifest_step_refuses_a_release_missing_an_architecture(tmp_path: Path) -> None:
+    run, calls = _manifest_run(tmp_path, [_digest("3.14.7", "x86_64", ["3.14.7", "3.14"]),
+                                          _digest("3.13.15", "x86_64", ["3.13.15"]),
+                                          _digest("3.13.15", "aarch64", ["3.13.15"])])
+    assert not run.succeeded
+    assert "3.14.7: digests for ['x86_64'], expected 2 distinct architectures" in run.step("publish").stderr
+    assert calls == []  # checked before anything is published: no tag moves when one release is incomplete
