@@ -178,6 +178,8 @@ def test_the_wheels_workflow_runs_the_action_from_a_dualpy_checkout_beside_the_p
     inputs = workflow["on"]["workflow_call"]["inputs"]
     assert "dualpy-version" not in inputs  # it named a requirement, and the default named the stranger's package
     assert inputs["dualpy-repository"]["required"] and inputs["dualpy-ref"]["required"]
+    assert inputs["runners"]["default"] == '["ubuntu-latest"]'  # x86_64 as before; aarch64 runners on request
+    assert workflow["jobs"]["build"]["runs-on"] == "${{ matrix.runner }}"
     steps = workflow["jobs"]["build"]["steps"]
     project, dualpy, action = steps[0], steps[1], steps[2]
     assert project["with"]["path"] == "project"  # the dualpy checkout is not inside the project (its sdist)
