@@ -307,6 +307,7 @@ def test_manifest_step_makes_one_multi_arch_manifest_per_tag_from_the_digests(tm
     by_digest = {r["digest"]: r for r in records}
     creates = [call for call in calls if call[:3] == ["buildx", "imagetools", "create"]]
     first, second = creates
+    assert all(source.startswith(f"{repository}@sha256:") for source in first[5:] + second[7:])  # by digest
     assert first[3:5] == ["--tag", f"{repository}:3.13.15"]
     assert sorted(by_digest[s.split("@")[1]]["arch"] for s in first[5:]) == ["aarch64", "x86_64"]
     assert second[3:7] == ["--tag", f"{repository}:3.14", "--tag", f"{repository}:3.14.7"]
