@@ -139,7 +139,9 @@ def container_mounts(
 
     For a container without cibuildwheel's /host mount: bind each read-only and the environment holds.
     """
-    paths = [_host_path(x, exists) for x in (settings.index_url or "", *settings.extra_index_urls,
-                                                *settings.find_links)]
+    indexes = [_host_path(x, exists) for x in (settings.index_url or "", *settings.extra_index_urls)]
+    # A local PEP 503 mirror's pages link to files beside its simple/ folder (../../files/...): bind its parent.
+    paths = [str(Path(p).parent) if p and Path(p.rstrip("/")).name == "simple" else p for p in indexes]
+    paths += [_host_path(x, exists) for x in settings.find_links]
     paths.append(_cert_path(settings, exists))
-    return {path: f"{root}{path}" for path in paths if path}
+    return {path: f"{root}{path}" for path in dict.fromkeys(p for p in paths if p)}

@@ -13,6 +13,7 @@ from dualpy.pipconfig import (
     PipSettings,
     container_environment,
     container_location,
+    container_mounts,
     host_pip_settings,
     parse_pip_config_list,
     settings_from,
@@ -218,3 +219,13 @@ def test_settings_left_unset_are_never_looked_up():
         return True
 
     assert container_environment(PipSettings(), exists=exists) == {}
+
+
+def test_container_mounts_bind_a_local_mirror_with_the_files_beside_its_simple_folder():
+    settings = PipSettings(index_url="file:///srv/mirror/simple/", extra_index_urls=("file:///srv/other/index",),
+                           find_links=("/srv/wheels",), cert="/dualpy-test-ca/ca.pem")
+    mounts = container_mounts(settings, "/r", exists=lambda path: True)
+    assert mounts == {"/srv/mirror": "/r/srv/mirror", "/srv/other/index": "/r/srv/other/index",
+                      "/srv/wheels": "/r/srv/wheels", "/dualpy-test-ca/ca.pem": "/r/dualpy-test-ca/ca.pem"}
+    env = container_environment(settings, exists=lambda path: True, root="/r")
+    assert env["PIP_INDEX_URL"] == "file:///r/srv/mirror/simple/"  # under the bound parent, as the host sees it

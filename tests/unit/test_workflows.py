@@ -49,7 +49,8 @@ def test_zizmor_finds_nothing():
 def test_every_action_is_pinned_by_full_sha_and_permissions_are_least(workflow):
     text = workflow.read_text()
     for uses in re.findall(r"uses:\s*(\S+)", text):
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
+        # a full SHA, or dualpy's own action from a checkout at the caller's pinned ref (dualpy.yml)
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses) or uses == "./dualpy-action", uses
     document = yaml.safe_load(text)
     assert document["permissions"] == {"contents": "read"}
 
@@ -57,7 +58,8 @@ def test_every_action_is_pinned_by_full_sha_and_permissions_are_least(workflow):
 def test_reusable_workflow_inputs_reach_run_only_through_env():
     document = yaml.safe_load((ROOT / ".github" / "workflows" / "dualpy.yml").read_text())
     trigger = document[True]["workflow_call"]  # YAML reads the key `on` as True
-    assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "dualpy-version"}
+    assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "runners", "image",
+                                      "dualpy-repository", "dualpy-ref"}
     for job in document["jobs"].values():
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), step
