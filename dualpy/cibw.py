@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from dualpy import console
-from dualpy.errors import BuildFailed, UsageError
-from dualpy.paths import cache_dir
+from dualpy.errors import BuildFailed, ConfigurationError, UsageError
+from dualpy.paths import cache_dir, data_dir
 from dualpy.tags import PythonMinor
+
+RELEASES_FILE = Path("tools") / "cibuildwheel.toml"  # under the shipped recipes folder
 
 
 @dataclass(frozen=True)
@@ -23,40 +29,96 @@ class CibuildwheelRelease:
 
     version: str
     freethreaded_minors: frozenset[PythonMinor]
-    needs_enable: bool  # cp313t sits behind enable = ["cpython-freethreading"] in 3.x
+    enable: str | None = None  # the CIBW_ENABLE group its t runs need (3.x: "cpython-freethreading" for cp313t)
+
+    @property
+    def needs_enable(self) -> bool:
+        """True when its free-threaded identifiers sit behind an enable group (3.x)."""
+        return self.enable is not None
 
     @property
     def series(self) -> int:
         """The major version: 3 or 4."""
-        return int(self.version.split(".")[0])
+        return Version(self.version).major
 
 
-# Newest first. 4.x removed cp313t; 3.4.x knows no cp315t (see ../shared/CIBUILDWHEEL.md).
-RELEASES = (
-    CibuildwheelRelease("4.3.5", frozenset({PythonMinor(3, 14), PythonMinor(3, 15)}), needs_enable=False),
-    CibuildwheelRelease("3.4.1", frozenset({PythonMinor(3, 13), PythonMinor(3, 14)}), needs_enable=True),
-)
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _release_from_table(table: object, where: str) -> CibuildwheelRelease:
+    """One [[releases]] entry as a typed release; a ConfigurationError naming the field otherwise."""
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{where}: must be a table with version and freethreaded")
+    unknown = set(table) - {"version", "freethreaded", "enable"}
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}: "
+                                 "use version, freethreaded, enable")
+    version = table.get("version")
+    if not isinstance(version, str) or not _is_version(version):
+        raise ConfigurationError(f"{where}: version must be a release string like \"4.3.5\"")
+    minors = table.get("freethreaded")
+    if not isinstance(minors, list) or not minors or not all(isinstance(m, str) for m in minors):
+        raise ConfigurationError(f"{where}: freethreaded must be a non-empty list of minors like [\"3.14\"]")
+    try:
+        parsed = frozenset(PythonMinor.parse(m) for m in minors)
+    except UsageError as exc:
+        raise ConfigurationError(f"{where}: freethreaded: {exc}") from None
+    enable = table.get("enable")
+    if enable is not None and (not isinstance(enable, str) or not enable):
+        raise ConfigurationError(f"{where}: enable must be a cibuildwheel enable group like \"cpython-freethreading\"")
+    return CibuildwheelRelease(version, parsed, enable)
+
+
+def load_releases(path: Path | None = None) -> tuple[CibuildwheelRelease, ...]:
+    """The releases of recipes/tools/cibuildwheel.toml, newest first, validated (one-line ConfigurationError)."""
+    path = path or data_dir("recipes") / RELEASES_FILE
+    try:
+        document = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigurationError(f"{path}: cannot be read ({exc.strerror}): reinstall dualpy") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"{path}: not valid TOML ({exc})") from None
+    tables = document.get("releases")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigurationError(f"{path}: needs at least one [[releases]] table")
+    releases = [_release_from_table(t, f"{path}: releases[{n}]") for n, t in enumerate(tables)]
+    versions = [r.version for r in releases]
+    if len(set(versions)) != len(versions):
+        raise ConfigurationError(f"{path}: a cibuildwheel version is listed twice ({', '.join(versions)})")
+    return tuple(sorted(releases, key=lambda r: Version(r.version), reverse=True))
+
+
+@functools.cache
+def releases() -> tuple[CibuildwheelRelease, ...]:
+    """The pinned releases, newest first: 4.x removed cp313t, 3.4.x knows no cp315t (read once)."""
+    return load_releases()
 
 
 def release(version: str) -> CibuildwheelRelease:
     """The pinned release with this version."""
-    for candidate in RELEASES:
+    for candidate in releases():
         if candidate.version == version:
             return candidate
-    raise UsageError(f"dualpy pins no cibuildwheel {version}: known are {', '.join(r.version for r in RELEASES)}")
+    raise UsageError(f"dualpy pins no cibuildwheel {version}: known are {', '.join(r.version for r in releases())}")
 
 
 def choose_releases(minors: Iterable[PythonMinor]) -> dict[CibuildwheelRelease, tuple[PythonMinor, ...]]:
     """Group the requested minors by the cibuildwheel release that builds them: one release when one can do all."""
     wanted = sorted(set(minors))
-    for candidate in RELEASES:
+    pinned = releases()
+    for candidate in pinned:
         if all(m in candidate.freethreaded_minors for m in wanted):
             return {candidate: tuple(wanted)}
     groups: dict[CibuildwheelRelease, list[PythonMinor]] = {}
     for minor in wanted:
-        chosen = next((r for r in RELEASES if minor in r.freethreaded_minors), None)
+        chosen = next((r for r in pinned if minor in r.freethreaded_minors), None)
         if chosen is None:
-            known = sorted({m for r in RELEASES for m in r.freethreaded_minors})
+            known = sorted({m for r in pinned for m in r.freethreaded_minors})
             raise UsageError(f"no cibuildwheel release dualpy knows builds Python {minor}t: "
                              f"supported are {', '.join(str(m) for m in known)}")
         groups.setdefault(chosen, []).append(minor)

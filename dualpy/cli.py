@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import traceback
@@ -10,6 +9,7 @@ import traceback
 import typer
 
 from dualpy import __version__, console
+from dualpy.commands import base, bench, config, doctor, images, launcher, pipeline, recipes, sources, verify, wheels
 from dualpy.errors import DualpyError
 
 app = typer.Typer(
@@ -20,20 +20,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# (module under dualpy.commands, the group name or None for top-level commands)
-COMMAND_MODULES = (
-    ("recipes", "recipes"),
-    ("sources", "sources"),
-    ("base", "base"),
-    ("images", "images"),
-    ("launcher", "launcher"),
-    ("wheels", "wheels"),
-    ("verify", "verify"),
-    ("config", "config"),
-    ("doctor", None),
-    ("pipeline", None),
-    ("bench", None),
-)
+# Command groups, in the order `dualpy --help` lists them; then the top-level commands.
+for name, group in (("recipes", recipes.app), ("sources", sources.app), ("base", base.app), ("images", images.app),
+                    ("launcher", launcher.app), ("wheels", wheels.app), ("verify", verify.app),
+                    ("config", config.app)):
+    app.add_typer(group, name=name)
+for module in (doctor, pipeline, bench):
+    module.register(app)
 
 
 def _version_callback(value: bool) -> None:
@@ -52,23 +45,6 @@ def _root(
         os.environ["DUALPY_DEBUG"] = "1"
 
 
-def _register() -> None:
-    for module_name, group in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"dualpy.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"dualpy.commands.{module_name}":
-                continue  # command group not written yet
-            raise
-        if group is None:
-            module.register(app)
-        else:
-            app.add_typer(module.app, name=group)
-
-
-_register()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     command = typer.main.get_command(app)
@@ -82,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except typer.TyperException as exc:  # click's usage errors, vendored by typer
-        exc.show()
+        show = getattr(exc, "show", None)  # click's exceptions print the usage line with the message
+        if callable(show):
+            show()
+        else:
+            console.error(exc.format_message())
         return 2
     except (typer.Abort, KeyboardInterrupt):
         console.error("interrupted")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tarfile
 import tomllib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 from dualpy.errors import ConfigurationError, UsageError
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
+from dualpy.verify.audit import parse_policy
 
 # key in [tool.dualpy] -> (type, environment variable, default)
 SETTINGS: dict[str, tuple[type, str, Any]] = {
@@ -20,7 +23,13 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "test-command": (str, "DUALPY_TEST_COMMAND", None),
     "allow-gil": (bool, "DUALPY_ALLOW_GIL", False),
     "output-dir": (str, "DUALPY_OUTPUT_DIR", "wheelhouse"),
+    "stress": (bool, "DUALPY_STRESS", False),
+    "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
+    "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
+    "manylinux": (str, "DUALPY_MANYLINUX", None),
 }
+MAX_PYPROJECT_BYTES = 1 << 20  # a pyproject.toml is kilobytes; a bigger one in an sdist is not read
+MAX_SDIST_MEMBERS = 100_000  # where the search for TOP/pyproject.toml gives up
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -42,34 +51,72 @@ class ResolvedConfig:
     def __getitem__(self, key: str) -> Any:
         return self.settings[key].value
 
-    def as_json(self) -> dict:
+    def to_json(self) -> dict[str, dict[str, Any]]:
+        """The documented `config show --json` shape: each key's value and where it came from."""
         return {key: {"value": s.value, "source": s.source} for key, s in self.settings.items()}
 
 
 def _type_name(kind: type) -> str:
-    return {list: "a list of strings", str: "a string", bool: "true or false"}[kind]
+    return {list: "a list of strings", str: "a string", bool: "true or false", int: "a whole number"}[kind]
 
 
-def read_project_table(project_dir: Path) -> tuple[dict, str]:
-    """The [tool.dualpy] table of a project and the name of its file (empty when absent)."""
-    pyproject = project_dir / "pyproject.toml"
+def read_project_table(project: Path) -> tuple[dict[str, Any], str]:
+    """The [tool.dualpy] table of a project directory or an sdist, and where it was read (empty when absent)."""
+    if project.is_file():
+        return _sdist_table(project)
+    pyproject = project / "pyproject.toml"
     if not pyproject.is_file():
         return {}, str(pyproject)
+    return _dualpy_table(pyproject.read_bytes(), str(pyproject)), str(pyproject)
+
+
+def _sdist_table(sdist: Path) -> tuple[dict[str, Any], str]:
+    """[tool.dualpy] from the sdist's own top-level pyproject.toml, read with bounded work.
+
+    Only a regular file named TOP/pyproject.toml counts (no links, no deeper or stranger paths); it is read up to
+    MAX_PYPROJECT_BYTES, and the search stops after MAX_SDIST_MEMBERS members.
+    """
     try:
-        document = tomllib.loads(pyproject.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(f"{pyproject}: not valid TOML ({exc})") from None
-    table = document.get("tool", {}).get("dualpy", {})
+        with tarfile.open(sdist, "r:*") as archive:
+            for count, member in enumerate(archive, 1):
+                parts = member.name.split("/")
+                if len(parts) == 2 and parts[1] == "pyproject.toml" and parts[0] not in ("", ".", ".."):
+                    where = f"{sdist}:{member.name}"
+                    if not member.isfile():
+                        raise ConfigurationError(f"{where}: not a regular file in the sdist; rebuild the sdist")
+                    if member.size > MAX_PYPROJECT_BYTES:
+                        raise ConfigurationError(f"{where}: {member.size} bytes, more than a pyproject.toml needs "
+                                                 f"({MAX_PYPROJECT_BYTES}); rebuild the sdist")
+                    stream = archive.extractfile(member)
+                    data = stream.read(MAX_PYPROJECT_BYTES) if stream else b""
+                    return _dualpy_table(data, where), where
+                if count >= MAX_SDIST_MEMBERS:
+                    break
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise UsageError(f"{sdist}: not a readable sdist ({exc}); pass a .tar.gz made by `python -m build --sdist`"
+                         ) from None
+    return {}, f"{sdist}:pyproject.toml"
+
+
+def _dualpy_table(data: bytes, where: str) -> dict[str, Any]:
+    """The [tool.dualpy] table of a pyproject.toml's bytes; ConfigurationError naming `where` when unusable."""
+    try:
+        document = tomllib.loads(data.decode())
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"{where}: not valid TOML ({exc})") from None
+    tool = document.get("tool", {})
+    table = tool.get("dualpy", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
-        raise ConfigurationError(f"{pyproject}: [tool.dualpy] must be a table")
-    return table, str(pyproject)
+        raise ConfigurationError(f"{where}: [tool.dualpy] must be a table")
+    return table
 
 
 def _from_file(key: str, value: Any, where: str) -> Any:
     kind = SETTINGS[key][0]
-    ok = isinstance(value, kind) and (kind is not list or all(isinstance(v, str) for v in value))
-    if kind is str and isinstance(value, bool):
-        ok = False
+    if kind is list:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:
+        ok = isinstance(value, kind) and not (kind in (str, int) and isinstance(value, bool))
     if not ok:
         raise ConfigurationError(f"{where}: [tool.dualpy] {key} must be {_type_name(kind)}, not {value!r}")
     return value
@@ -85,6 +132,11 @@ def _from_env(key: str, text: str, variable: str) -> Any:
         if text.strip().lower() in _FALSE:
             return False
         raise ConfigurationError(f"{variable}={text!r}: must be true or false (1/0)")
+    if kind is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ConfigurationError(f"{variable}={text!r}: must be a whole number") from None
     return text
 
 
@@ -95,13 +147,21 @@ def _validate(key: str, value: Any, source: str) -> None:
                 find_release(python)
         elif key == "variants" and value:
             parse_variants(",".join(value))
+        elif key == "manylinux" and value is not None:
+            parse_policy(value)
+        elif key in ("stress-threads", "stress-iterations") and value is not None and value < (
+                2 if key == "stress-threads" else 1):
+            raise UsageError(f"{key} = {value}: give at least {2 if key == 'stress-threads' else 1}")
     except UsageError as exc:
         raise ConfigurationError(f"{source}: {exc}") from None
 
 
-def resolve(project_dir: Path, env: Mapping[str, str], cli: Mapping[str, Any]) -> ResolvedConfig:
-    """Layer defaults < [tool.dualpy] < DUALPY_* < flags; unknown keys and wrong types are errors naming the file."""
-    table, where = read_project_table(project_dir)
+def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any]) -> ResolvedConfig:
+    """Layer defaults < [tool.dualpy] < DUALPY_* < flags; unknown keys and wrong types are errors naming the file.
+
+    project is a directory or an sdist; an sdist's settings come from its own pyproject.toml.
+    """
+    table, where = read_project_table(project)
     unknown = sorted(set(table) - set(SETTINGS))
     if unknown:
         raise ConfigurationError(f"{where}: unknown key [tool.dualpy] {unknown[0]}; known keys: "

@@ -41,8 +41,12 @@ class BuildFailed(DualpyError):
     """An image or wheel build failed; the message points at the log."""
 
 
-class CheckFailed(DualpyError):
-    """A verification found a problem."""
+class PublishFailed(DualpyError):
+    """A push, pull, save or load did not complete; the message names the registry or file and the fix."""
+
+
+class ContainerFailed(DualpyError):
+    """A command inside a container failed (verify's probe, bench's kernels): a failure, not bad input (exit 1)."""
 
 
 def image_absent(tag: str, python: str | None = None) -> ImageNotFound:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -12,17 +10,21 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dualpy import console, engine
 from dualpy.config import ResolvedConfig
-from dualpy.errors import BuildFailed, UsageError
+from dualpy.errors import BuildFailed, UsageError, image_absent
+from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
+from dualpy.verify.audit import parse_policy
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
-from dualpy.wheels import MANIFEST_NAME, WheelRecord, build_wheels, load_project, write_manifest
+from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
 
 REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}
 
@@ -39,13 +41,19 @@ class PipelineResult:
     images: dict[str, str] = field(default_factory=dict)
     reports: dict[str, str] = field(default_factory=dict)
 
-    def as_json(self) -> dict:
-        verdicts = {}
+    def verdicts(self) -> dict[str, str]:
+        """Each wheel's worst check status (pass < skip < warn < fail)."""
+        order = ["pass", "skip", "warn", "fail"]
+        verdicts: dict[str, str] = {}
         for result in self.report.results:
             if result.subject.endswith(".whl"):
                 worst = verdicts.get(result.subject, "pass")
-                order = ["pass", "skip", "warn", "fail"]
                 verdicts[result.subject] = max(worst, result.status.value, key=order.index)
+        return verdicts
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented `pipeline --json` shape."""
+        verdicts = self.verdicts()
         return {
             "output_dir": self.output_dir,
             "sdist": self.sdist,
@@ -69,8 +77,20 @@ def _build_sdist(project: Path, destination: Path) -> Path:
     return sdist
 
 
+def _stress_settings(config: ResolvedConfig, tests_dir: Path | None, sdist: Path | None,
+                     scratch: Path) -> StressSettings | None:
+    """The stress run's settings when asked for: tests from --tests, else from the sdist."""
+    if not config["stress"]:
+        return None
+    if tests_dir is None:
+        if sdist is None:
+            raise UsageError("--stress needs the project's tests: pass --tests DIR")
+        tests_dir = extract_sdist_tests(sdist, scratch)
+    return StressSettings(config["stress-threads"] or default_threads(), config["stress-iterations"], tests_dir)
+
+
 def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
-                 strict: bool = False) -> PipelineResult:
+                 strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
     """Run every stage for each configured Python; files reach the output dir only at the end."""
     project = load_project(project_path)
     pythons = config["pythons"]
@@ -81,7 +101,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
     releases = [find_release(p)[1] for p in pythons]  # every unknown Python fails here, before any work
     output_dir = Path(config["output-dir"])
     report_dir = report_dir or output_dir
-    engine.client()
+    engine.ensure_running()
     stages: dict[str, float] = {}
     images: dict[str, str] = {}
 
@@ -90,8 +110,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         tag = config["image"] or default_tag(release.version)
         if not engine.image_exists(tag):
             if config["image"]:
-                raise UsageError(f"image {tag} is not in the local engine: build it with "
-                                 f"`dualpy images build --python {release.version} --tag {tag}`")
+                raise image_absent(tag, release.version)
             console.step(f"image {tag} is absent: building it")
             build_image(release.version, variants=variants, tag=tag)
         else:
@@ -118,19 +137,23 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         for python, release in zip(pythons, releases, strict=True):
             wheelhouse = staging / f"wheels-{release.version}"
             console.step(f"wheels for Python {release.version}" + (f" from {source.name}" if sdist else ""))
-            result = build_wheels(source, [python], image=images[release.version], variants=variants,
-                                  output_dir=wheelhouse, test_command=config["test-command"],
-                                  write_manifest_file=False)
+            result = build_wheels(WheelsRequest(source, (python,), image=images[release.version], variants=variants,
+                                                output_dir=wheelhouse, test_command=config["test-command"],
+                                                write_manifest=False))
             wheels += result.wheels
             per_python[release.version] = wheelhouse
         stages["wheels"] = time.monotonic() - started
 
         started = time.monotonic()
         combined = Report("wheels", str(output_dir), ", ".join(images.values()), strict=strict)
+        stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
+                                  staging / "stress-tests")
+        manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
         for version, wheelhouse in per_python.items():
             console.step(f"verify the Python {version} wheels in {images[version]}")
             report = verify_wheelhouse(wheelhouse, images[version], allow_gil=config["allow-gil"],
-                                       test_command=config["test-command"], strict=strict)
+                                       test_command=config["test-command"], strict=strict, stress=stress,
+                                       manylinux=manylinux)
             combined.results += report.results
             combined.image_id = report.image_id if len(per_python) == 1 else None
         stages["verify"] = time.monotonic() - started
@@ -139,11 +162,11 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         for wheelhouse in per_python.values():
             for wheel in wheelhouse.glob("*.whl"):
                 os.replace(wheel, output_dir / wheel.name)
-        extra = []
+        extra: list[dict[str, Any]] = []
         if sdist:
             os.replace(sdist, output_dir / sdist.name)
             extra.append({"filename": sdist.name, "kind": "sdist", "project": wheels[0].project if wheels else "",
-                          "sha256": hashlib.sha256((output_dir / sdist.name).read_bytes()).hexdigest()})
+                          "sha256": sha256_file(output_dir / sdist.name)})
         write_manifest(output_dir, wheels, extra)
         report_dir.mkdir(parents=True, exist_ok=True)
         reports = {kind: str(report_dir / name) for kind, name in REPORT_NAMES.items()}
@@ -152,7 +175,3 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         shutil.rmtree(staging, ignore_errors=True)
     return PipelineResult(str(output_dir), sdist.name if sdist else None, wheels, combined, stages, images,
                           {**reports, "manifest": str(output_dir / MANIFEST_NAME)})
-
-
-def summary_json(result: PipelineResult) -> str:
-    return json.dumps(result.as_json(), indent=2)

@@ -1,14 +1,21 @@
-"""Shared fixtures: the real dual image, built once per session."""
+"""Shared fixtures and helpers: the real dual image, built once per session; small wheels made on the spot."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
+# The test projects' own test suites run inside images (verify --stress), never in this session.
+collect_ignore = ["projects"]
 
 DUAL_IMAGE_PYTHON = os.environ.get("DUALPY_TEST_PYTHON", "3.13.15")
 DUAL_IMAGE_TAG = os.environ.get("DUALPY_TEST_IMAGE", f"dualpy/cpython:{DUAL_IMAGE_PYTHON}")
@@ -47,3 +54,24 @@ def test_wheelhouse(dual_image, tmp_path_factory):
                             "--output-dir", str(wheelhouse), "--json")
         results[name] = json.loads(result.stdout)
     return wheelhouse, results
+
+
+def make_wheel(directory: Path, name: str = "demo", version: str = "1.0", requires: Sequence[str] = ()) -> Path:
+    """A small valid pure-Python (py3-none-any) wheel of one module `name`, depending on `requires`."""
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    files = {
+        f"{name}/__init__.py": b"VALUE = 1\n",
+        f"{dist_info}/METADATA": metadata.encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: dualpy-tests\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n",
+    }
+    record = "".join(f"{member},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+                     f"{len(data)}\n" for member, data in files.items())
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+        archive.writestr(f"{dist_info}/RECORD", record + f"{dist_info}/RECORD,,\n")
+    return path

@@ -12,7 +12,8 @@ from dualpy import console
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 
-app = typer.Typer(help="dualpy's configuration ([tool.dualpy], DUALPY_* variables, flags).", no_args_is_help=True)
+# "\\[" keeps "[tool.dualpy]" literal in the help, which typer renders as rich markup.
+app = typer.Typer(help="dualpy's configuration (\\[tool.dualpy], DUALPY_* variables, flags).", no_args_is_help=True)
 
 
 @app.command("show")
@@ -25,7 +26,7 @@ def show(
         raise UsageError(f"{project}: no such project directory")
     config = resolve(project, os.environ, {})
     if json_output:
-        console.emit_json(config.as_json())
+        console.emit_json(config.to_json())
         return
     table = Table("setting", "value", "from")
     for key, setting in config.settings.items():

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from dualpy import console
+from dualpy.commands import publish as publish_commands
 from dualpy.images import build_image, inspect_image
 from dualpy.tags import parse_variants
 
@@ -63,3 +64,6 @@ def inspect(
         console.stdout.print("launcher: none")
     for key, value in sorted(facts.labels.items()):
         console.stdout.print(f"  {key} = {value}", markup=False)
+
+
+publish_commands.register(app)

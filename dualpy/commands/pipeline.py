@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import typer
@@ -13,14 +12,7 @@ from dualpy import console
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 from dualpy.pipeline import run_pipeline
-
-
-def _interrupt_on_sigterm() -> None:
-    """CI cancels with SIGTERM: treat it as Ctrl-C, so staging files and containers are cleaned up."""
-    def handler(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
+from dualpy.signals import terminate_as_interrupt
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +28,13 @@ def register(app: typer.Typer) -> None:
         report_dir: Path = typer.Option(None, "--report-dir",
                                         help="Where verify.json, .junit.xml and .md go (default: output dir)."),
         strict: bool = typer.Option(False, "--strict", help="Verify warnings fail too."),
+        stress: bool = typer.Option(None, "--stress/--no-stress",
+                                    help="Run the project's tests under N threads in each free-threaded build."),
+        threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: cores, >= 2)."),
+        iterations: int = typer.Option(None, "--iterations", help="Iterations per thread for --stress (default 10)."),
+        tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: the sdist's tests/)."),
+        manylinux: str = typer.Option(None, "--manylinux",
+                                      help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
         json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
     ) -> None:
         """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
@@ -43,12 +42,13 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"{project}: no such project directory or sdist")
         cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
                "test-command": test_command, "allow-gil": allow_gil,
-               "output-dir": str(output_dir) if output_dir else None}
-        config = resolve(project if project.is_dir() else project.parent, os.environ, cli)
-        _interrupt_on_sigterm()
+               "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
+               "stress-iterations": iterations, "manylinux": manylinux}
+        config = resolve(project, os.environ, cli)  # an sdist's [tool.dualpy] is read from inside it
         console.set_quiet(json_output)
-        result = run_pipeline(project, config, report_dir, strict)
-        document = result.as_json()
+        with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
+            result = run_pipeline(project, config, report_dir, strict, tests)
+        document = result.to_json()
         if json_output:
             console.emit_json(document)
         else:

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import typer
 
+import tempfile
+
 from dualpy import console
-from dualpy.verify import verify_image, verify_wheelhouse
+from dualpy.errors import UsageError
+from dualpy.verify.audit import parse_policy
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
+from dualpy.verify import Report, verify_image, verify_wheelhouse
 from dualpy.verify.report import print_table, write_reports
 
 app = typer.Typer(help="Prove wheels fit their interpreters and keep the GIL off; prove the launcher chooses right.",
@@ -16,7 +21,7 @@ app = typer.Typer(help="Prove wheels fit their interpreters and keep the GIL off
 JSON_HELP = "Write the JSON report here ('-' for stdout)."
 
 
-def _finish(report, json_path, junit_path, markdown_path) -> None:
+def _finish(report: Report, json_path: Path | None, junit_path: Path | None, markdown_path: Path | None) -> None:
     if str(json_path) == "-":
         console.set_quiet(True)
     else:
@@ -24,6 +29,13 @@ def _finish(report, json_path, junit_path, markdown_path) -> None:
     write_reports(report, json_path, junit_path, markdown_path)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _sdist_tests(wheelhouse: Path, scratch: Path) -> Path:
+    sdists = sorted(wheelhouse.glob("*.tar.gz"))
+    if len(sdists) != 1:
+        raise UsageError(f"--stress needs the tests: pass --tests DIR (found {len(sdists)} sdists in {wheelhouse})")
+    return extract_sdist_tests(sdists[0], scratch)
 
 
 @app.command("wheels")
@@ -37,10 +49,22 @@ def wheels(
     allow_gil: bool = typer.Option(False, "--allow-gil", help="A re-enabled GIL is a warning, not a failure."),
     with_deps: bool = typer.Option(False, "--with-deps", help="Install dependencies too (needs the index)."),
     test_command: str = typer.Option(None, "--test-command", help="Run this under each interpreter after install."),
+    stress: bool = typer.Option(False, "--stress", help="Run the tests under N threads in each free-threaded build."),
+    threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: the cores, >= 2)."),
+    iterations: int = typer.Option(10, "--iterations", help="Iterations per thread for --stress."),
+    tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: an sdist's in WHEELHOUSE)."),
+    manylinux: str = typer.Option(None, "--manylinux",
+                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
 ) -> None:
     """Static checks of every wheel, then install, import and GIL checks in each interpreter of the image."""
-    report = verify_wheelhouse(wheelhouse, image, allow_gil=allow_gil, with_deps=with_deps,
-                               test_command=test_command, strict=strict)
+    with tempfile.TemporaryDirectory(prefix="dualpy-verify-") as scratch:
+        settings = None
+        if stress:
+            settings = StressSettings(threads or default_threads(), iterations,
+                                      tests or _sdist_tests(wheelhouse, Path(scratch)))
+        report = verify_wheelhouse(wheelhouse, image, allow_gil=allow_gil, with_deps=with_deps,
+                                   test_command=test_command, strict=strict, stress=settings,
+                                   manylinux=parse_policy(manylinux) if manylinux else None)
     _finish(report, json_path, junit_path, markdown_path)
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.tags import parse_variants
-from dualpy.wheels import build_wheels, print_config
+from dualpy.wheels import WheelsRequest, build_wheels, print_config, split_pythons
 
 app = typer.Typer(help="Build GIL and free-threaded wheels with cibuildwheel.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ app = typer.Typer(help="Build GIL and free-threaded wheels with cibuildwheel.", 
 @app.command("build")
 def build(
     project: Path = typer.Argument(..., help="A project directory (pyproject.toml or setup.py) or an sdist .tar.gz."),
-    python: list[str] = typer.Option(..., "--python", help="A Python to build for (3.13; repeatable)."),
+    python: list[str] = typer.Option(..., "--python", help="Pythons: 3.14, or 3.13,3.14,3.15 (repeatable)."),
     image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<latest release>)."),
     manylinux: bool = typer.Option(False, "--manylinux", help="Use cibuildwheel's own manylinux images."),
     output_dir: Path = typer.Option(Path("wheelhouse"), "--output-dir", help="Where the wheels land."),
@@ -31,14 +31,14 @@ def build(
     json_output: bool = typer.Option(False, "--json", help="Write the result as JSON to stdout."),
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
-    chosen = parse_variants(variants)
+    request = WheelsRequest(project, split_pythons(python), image=image, manylinux=manylinux,
+                            variants=parse_variants(variants), output_dir=output_dir, test_command=test_command,
+                            jobs=jobs)
     if show_config:
-        console.emit_json(print_config(project, python, image=image, manylinux=manylinux, variants=chosen,
-                                       test_command=test_command, jobs=jobs))
+        console.emit_json(print_config(request))
         return
     console.set_quiet(json_output)
-    result = build_wheels(project, python, image=image, manylinux=manylinux, variants=chosen,
-                          output_dir=output_dir, test_command=test_command, jobs=jobs)
+    result = build_wheels(request)
     if json_output:
         console.emit_json(result.as_json())
         return

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 
 from dualpy import engine
 from dualpy.errors import UsageError
+from dualpy.verify.audit import Glibc, audit_abi3, audit_manylinux
 from dualpy.verify.model import CheckResult, Report, Status
-from dualpy.verify.runtime import check_image, check_wheels_in_image
+from dualpy.verify.readiness import classifier_checks, read_wheel_info, readiness
+from dualpy.verify.runtime import check_image, check_wheels_in_image, pip_access
 from dualpy.verify.static import check_wheelhouse
+from dualpy.verify.stress import StressSettings, stress_wheels
 
 __all__ = ["CheckResult", "Report", "Status", "verify_image", "verify_wheelhouse", "wheel_paths"]
 
@@ -20,7 +24,8 @@ def wheel_paths(wheelhouse: Path) -> list[Path]:
         raise UsageError(f"{wheelhouse}: no such wheelhouse directory")
     wheels = sorted(wheelhouse.glob("*.whl"))
     if not wheels:
-        raise UsageError(f"{wheelhouse}: no *.whl files to verify; build some with `dualpy wheels build`")
+        raise UsageError(f"{wheelhouse}: no *.whl files to verify; build some with "
+                         f"`dualpy wheels build . --python 3.13 --output-dir {shlex.quote(str(wheelhouse))}`")
     return wheels
 
 
@@ -32,17 +37,30 @@ def verify_wheelhouse(
     with_deps: bool = False,
     test_command: str | None = None,
     strict: bool = False,
+    stress: StressSettings | None = None,
+    manylinux: Glibc | None = None,
 ) -> Report:
-    """Static checks of every wheel, then (with an image) install, import and GIL checks in each interpreter."""
+    """Static checks of every wheel, then (with an image) install, import and GIL checks in each interpreter,
+    the platform and abi3 audits, thread stress when asked, and one free-threading verdict per project."""
     started = time.monotonic()
     wheels = wheel_paths(wheelhouse)
     image_id = None
     if image:
         image_id = engine.image_facts(image).id
+    if stress and not image:
+        raise UsageError("--stress runs the tests in the image's free-threaded interpreters: pass --image TAG")
     results, facts = check_wheelhouse(wheels)
+    infos = [read_wheel_info(f.path, f.name, f.version, f.tags) for f in facts]
+    results += classifier_checks(infos)
     if image and facts:
         results += check_wheels_in_image(image, str(wheelhouse), facts, allow_gil=allow_gil, with_deps=with_deps,
                                          test_command=test_command)
+        tags = {f.path.name: f.tags for f in facts}
+        results += audit_manylinux(image, wheelhouse, tags, manylinux)
+        results += audit_abi3(wheelhouse, tags)
+        if stress:
+            results += stress_wheels(image, wheelhouse, sorted(tags), stress, pip_access(True))
+    results += readiness(infos, results)
     return Report("wheels", str(wheelhouse), image, image_id, time.monotonic() - started, strict, results)
 
 

@@ -52,7 +52,3 @@ class Report:
     @property
     def verdict(self) -> str:
         return "fail" if self.failed else "pass"
-
-    def failing_checks(self) -> list[tuple[str, str]]:
-        """(subject, check id) of every failed check: what a release gate reads."""
-        return [(r.subject, r.check) for r in self.results if r.status is Status.FAIL]

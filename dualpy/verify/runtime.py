@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from typing import Any
 
 from dualpy import engine
-from dualpy.errors import UsageError
+from dualpy.errors import ContainerFailed, UsageError
 from dualpy.images import image_interpreters
+from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
 from dualpy.probes import probe_source
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.static import WheelFacts
@@ -22,26 +24,17 @@ LAUNCHER = "image.launcher"
 INTERPRETER = "image.interpreter"
 
 WHEELHOUSE_MOUNT = "/dualpy/wheelhouse"
-CA_MOUNT = "/dualpy/host-ca.crt"
+HOST_ROOT = "/dualpy/host"  # the host files pip needs (its CA bundle, local indexes) are bound read-only under here
 
 
-def _network_settings(with_deps: bool) -> tuple[dict, dict]:
-    """Volumes and environment that let pip in the container reach the host's index through its CA."""
+def pip_access(with_deps: bool) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Volumes and environment that let pip in the container reach the host's indexes through its CA."""
     if not with_deps:
         return {}, {}
-    from dualpy.pipconfig import host_pip_settings  # noqa: PLC0415
-
     settings = host_pip_settings()
-    env, volumes = {}, {}
-    if settings.index_url and settings.index_url.startswith("http"):
-        env["PIP_INDEX_URL"] = settings.index_url
-    extras = [u for u in settings.extra_index_urls if u.startswith("http")]
-    if extras:
-        env["PIP_EXTRA_INDEX_URL"] = " ".join(extras)
-    if settings.cert and os.path.isfile(settings.cert):
-        volumes[os.path.realpath(settings.cert)] = {"bind": CA_MOUNT, "mode": "ro"}
-        env.update({"PIP_CERT": CA_MOUNT, "SSL_CERT_FILE": CA_MOUNT})
-    return volumes, env
+    mounts = container_mounts(settings, HOST_ROOT)
+    volumes = {host: {"bind": inside, "mode": "ro"} for host, inside in mounts.items()}
+    return volumes, container_environment(settings, root=HOST_ROOT)
 
 
 def check_wheels_in_image(
@@ -63,7 +56,7 @@ def check_wheels_in_image(
         "test_command": test_command,
         "wheels": [{"file": f.path.name, "modules": list(f.top_level)} for f in facts],
     }
-    volumes, env = _network_settings(with_deps)
+    volumes, env = pip_access(with_deps)
     volumes[os.path.realpath(wheelhouse)] = {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}
     matched: dict[str, list[str]] = {f.path.name: [] for f in facts}
     results: list[CheckResult] = []
@@ -72,8 +65,13 @@ def check_wheels_in_image(
         run = engine.run(tag, [python, "-c", probe_source("verify_wheels"), json.dumps(request)],
                          volumes=volumes, environment=env, entrypoint=[])
         if run.exit_code != 0:
-            raise UsageError(f"the verify probe failed under {python} in {tag}: {run.stderr.strip()[-300:]}")
-        report = json.loads(run.stdout.strip().splitlines()[-1])
+            raise ContainerFailed(f"the verify probe failed under {python} in {tag} (exit {run.exit_code}): "
+                                  f"{_tail(run.stderr)}")
+        try:
+            report = json.loads(run.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            raise ContainerFailed(f"the verify probe under {python} in {tag} printed no report: "
+                                  f"{_tail(run.stderr or run.stdout)}") from None
         freethreaded = report["Py_GIL_DISABLED"] == 1
         for wheel in report["wheels"]:
             if not wheel["matched"]:
@@ -89,7 +87,12 @@ def check_wheels_in_image(
     return results
 
 
-def _wheel_results(wheel: dict, interpreter: str, freethreaded: bool, allow_gil: bool) -> list[CheckResult]:
+def _tail(output: str) -> str:
+    """The last lines of a container's output, on one line (an error message is one line)."""
+    return " / ".join(line.strip() for line in output.strip().splitlines()[-3:])[-300:] or "no output"
+
+
+def _wheel_results(wheel: dict[str, Any], interpreter: str, freethreaded: bool, allow_gil: bool) -> list[CheckResult]:
     name = wheel["file"]
     install = wheel["install"]
     if not install["ok"]:
@@ -187,10 +190,10 @@ def check_image(tag: str) -> list[CheckResult]:
         freethreaded = install_tag.endswith("t")
         executable = f"python{minor}{'t' if freethreaded else ''}"
         got = answers.get(("claim", executable), "")
-        expected = "1 False" if freethreaded else "0 True"
-        results.append(CheckResult(subject, INTERPRETER, Status.PASS if got == expected else Status.FAIL,
+        claim = "1 False" if freethreaded else "0 True"
+        results.append(CheckResult(subject, INTERPRETER, Status.PASS if got == claim else Status.FAIL,
                                    f"{executable}: Py_GIL_DISABLED and GIL enabled = {got or 'no answer'}"
-                                   + ("" if got == expected else f" (expected {expected})"), install_tag))
+                                   + ("" if got == claim else f" (expected {claim})"), install_tag))
     if config.exit_code == 0:
         for index, (case, _env, _args, _pin, expected) in enumerate(launcher_cases(version, default.value)):
             got = answers.get(("case", str(index)), "")

@@ -69,3 +69,25 @@ def test_sigint_during_the_wheel_stage_leaves_nothing_behind(dual_image, tmp_pat
     assert not out.exists() or list(out.iterdir()) == []
     leftovers = engine.client().containers.list(all=True, filters={"name": "cibuildwheel-"})
     assert leftovers == []
+
+
+def test_an_sdist_is_built_with_its_own_settings(dual_image, tmp_path):
+    # The sdist's pyproject.toml names the Python; the pyproject.toml beside it would fail if it were read.
+    import tarfile
+
+    source = PROJECTS_DIR / "pure-python"
+    pyproject = (source / "pyproject.toml").read_text() + '\n[tool.dualpy]\npythons = ["3.13"]\n'
+    staged = tmp_path / "dualpy_pure-1.0.0"
+    staged.mkdir()
+    (staged / "pyproject.toml").write_text(pyproject)
+    (staged / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: dualpy-pure\nVersion: 1.0.0\n")
+    sdist = tmp_path / "dualpy_pure-1.0.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(staged, arcname=staged.name)
+        archive.add(source / "src", arcname=f"{staged.name}/src")
+    (tmp_path / "pyproject.toml").write_text('[tool.dualpy]\npythons = ["3.99"]\n')
+    result = run_dualpy("pipeline", str(sdist), "--output-dir", str(tmp_path / "out"), "--json", check=False)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["verdict"] == "pass" and summary["sdist"] is None
+    assert [w["filename"] for w in summary["wheels"]] == ["dualpy_pure-1.0.0-py3-none-any.whl"]

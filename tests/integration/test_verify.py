@@ -10,7 +10,7 @@ import pytest
 import xmlschema
 
 from dualpy.verify.report import SCHEMA_PATH
-from tests.conftest import run_dualpy
+from tests.conftest import make_wheel, run_dualpy
 
 pytestmark = pytest.mark.docker
 JUNIT_XSD = Path(__file__).parent.parent / "data" / "junit.xsd"
@@ -101,3 +101,14 @@ def test_absent_image_is_bad_input(test_wheelhouse):
     wheelhouse, _ = test_wheelhouse
     result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", "dualpy/cpython:0.0-absent", check=False)
     assert result.returncode == 2 and "dualpy images build" in result.stderr
+
+
+def test_with_deps_reaches_the_hosts_index_through_its_ca(dual_image, tmp_path):
+    # The dependency comes from wherever this host's pip gets packages (an index through a TLS-intercepting
+    # proxy, a local mirror): verify maps the host's pip settings into the container as wheels build does.
+    make_wheel(tmp_path, "dualpy_needs_dep", "1.0", requires=["iniconfig"])
+    result = run_dualpy("verify", "wheels", str(tmp_path), "--image", dual_image, "--with-deps", "--json", "-")
+    report = json.loads(result.stdout)
+    assert statuses(report, "dualpy_needs_dep", "runtime.install") == {"pass"}, report
+    assert {r["interpreter"] for r in report["results"] if r["check"] == "runtime.install"} == {
+        "cp313-cp313", "cp313-cp313t"}

@@ -1,4 +1,5 @@
-"""`dualpy wheels build` with the real dual image and real cibuildwheel 3.4.1, on the five test projects.
+"""`dualpy wheels build` with the real dual image and real cibuildwheel 3.4.1, on the five test projects
+(and real cibuildwheel 4.3.5 choosing the 3.14/3.15 identifiers of a three-minor request).
 
 The five projects are built once per session (`test_wheelhouse` in tests/conftest.py); one cibuildwheel run
 per project builds both of its wheels.
@@ -156,6 +157,21 @@ def test_ctrl_c_stops_cibuildwheel_and_its_container_and_writes_nothing(dual_ima
 def test_missing_image_names_the_command_that_builds_it(tmp_path):
     result = run_dualpy("wheels", "build", str(PROJECTS_DIR / "ext-freethreading"), "--python", "3.13",
                         "--image", "dualpy/cpython:3.13.0-absent", "--output-dir", str(tmp_path / "w"), check=False)
-    assert result.returncode == 2 and "dualpy images build --python 3.13.0" in result.stderr
+    # the command names the Python asked for: no recipe makes a 3.13.0, so `--python 3.13.0` would not run
+    assert result.returncode == 2 and "dualpy images build --python 3.13 --tag dualpy/cpython:3.13.0-absent" in (
+        result.stderr)
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "w").exists()
+
+
+def test_three_minors_plan_two_releases_and_each_selects_exactly_its_identifiers(dual_image):
+    """Real cibuildwheel 3.4.1 and 4.3.5 pick exactly the named identifiers (4.3.5 knows cp315; no image needed)."""
+    argv = ["wheels", "build", str(PROJECTS_DIR / "ext-freethreading"), "--python", "3.13,3.14,3.15",
+            "--image", dual_image, "--print-config", "--jobs", "1"]
+    old, new = json.loads(run_dualpy(*argv).stdout)["runs"]
+    assert (old["cibuildwheel"], new["cibuildwheel"]) == ("3.4.1", "4.3.5")
+    assert old["selected_by_cibuildwheel"] == [f"cp313-manylinux_{X86}", f"cp313t-manylinux_{X86}"]
+    assert new["selected_by_cibuildwheel"] == [f"cp314-manylinux_{X86}", f"cp314t-manylinux_{X86}",
+                                               f"cp315-manylinux_{X86}", f"cp315t-manylinux_{X86}"]
+    assert old["cibuildwheel_environment"]["CIBW_ENABLE"] == "cpython-freethreading"
+    assert "CIBW_ENABLE" not in new["cibuildwheel_environment"]

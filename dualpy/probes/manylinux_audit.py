@@ -1,0 +1,94 @@
+"""auditwheel's verdict on each wheel, plus which symbols need each libc version; print one JSON document.
+
+Run inside an image with auditwheel's own interpreter (it has pyelftools): python manylinux_audit.py REQUEST_JSON
+REQUEST: {"wheelhouse": DIR, "wheels": [FILE, ...]}
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
+
+MAX_MEMBER = 256 << 20
+AUDITWHEEL = os.path.join(os.path.dirname(sys.executable), "auditwheel")
+
+
+def versioned_symbols(stream):
+    """{library: {version: [symbol, ...]}} of the undefined symbols an ELF file takes from its libraries."""
+    elf = ELFFile(stream)
+    needs, versym, dynsym = {}, None, None
+    for section in elf.iter_sections():
+        if isinstance(section, GNUVerNeedSection):
+            for verneed, auxiliaries in section.iter_versions():
+                for aux in auxiliaries:
+                    needs[aux.entry["vna_other"]] = (verneed.name, aux.name)
+        elif isinstance(section, GNUVerSymSection):
+            versym = section
+        elif section.name == ".dynsym":
+            dynsym = section
+    found = {}
+    if versym is None or dynsym is None:
+        return found
+    for index, symbol in enumerate(dynsym.iter_symbols()):
+        if symbol["st_shndx"] != "SHN_UNDEF" or not symbol.name:
+            continue
+        version_index = versym.get_symbol(index)["ndx"]
+        if version_index in needs:
+            library, version = needs[version_index]
+            found.setdefault(library, {}).setdefault(version, []).append(symbol.name)
+    return found
+
+
+def scan(path):
+    symbols, needed = {}, set()
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not (info.filename.endswith(".so") or ".so." in info.filename) or info.file_size > MAX_MEMBER:
+                continue
+            data = io.BytesIO(archive.read(info))
+            if data.getvalue()[:4] != b"\x7fELF":
+                continue
+            try:
+                elf = ELFFile(data)
+                dynamic = elf.get_section_by_name(".dynamic")
+                if dynamic is not None:
+                    needed.update(t.needed for t in dynamic.iter_tags() if t.entry.d_tag == "DT_NEEDED")
+                data.seek(0)
+                for library, versions in versioned_symbols(data).items():
+                    for version, names in versions.items():
+                        symbols.setdefault(library, {}).setdefault(version, set()).update(names)
+            except Exception as exc:  # an ELF pyelftools cannot read: report, don't stop the others
+                symbols.setdefault("?", {}).setdefault(f"unreadable: {exc}", set())
+    return ({lib: {v: sorted(n)[:5] for v, n in versions.items()} for lib, versions in symbols.items()},
+            sorted(needed))
+
+
+def main():
+    request = json.loads(sys.argv[1])
+    report = []
+    for wheel in request["wheels"]:
+        path = os.path.join(request["wheelhouse"], wheel)
+        entry = {"wheel": wheel}
+        shown = subprocess.run([AUDITWHEEL, "show", "--json", path], capture_output=True, text=True)
+        if shown.returncode == 0:
+            try:
+                entry["auditwheel"] = json.loads(shown.stdout)
+            except ValueError:
+                entry["auditwheel_error"] = shown.stdout.strip()[-400:]
+        else:
+            entry["auditwheel_error"] = (shown.stderr or shown.stdout).strip()[-400:]
+        try:
+            entry["symbols"], entry["needed"] = scan(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            entry["scan_error"] = str(exc)
+        report.append(entry)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

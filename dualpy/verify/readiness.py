@@ -1,0 +1,128 @@
+"""Free-threading readiness per project and Python: the trove classifier against the wheel set, and one verdict
+("ready for free-threading: yes/no and why") drawn from every other check (pure)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from packaging.tags import Tag
+
+from dualpy.verify.model import CheckResult, Status
+
+CLASSIFIER = "wheel.free-threading-classifier"
+READINESS = "wheelhouse.free-threading"
+CLASSIFIER_PREFIX = "Programming Language :: Python :: Free Threading"
+SUGGESTED = f"{CLASSIFIER_PREFIX} :: 2 - Beta"
+_CP_RE = re.compile(r"^cp(\d)(\d+)t?$")
+# Checks whose failure on a free-threaded interpreter means "not ready".
+MAX_METADATA_BYTES = 1 << 20
+_BLOCKING = ("runtime.install", "runtime.import", "runtime.gil", "runtime.stress", "runtime.test-command")
+
+
+@dataclass(frozen=True)
+class WheelInfo:
+    """What readiness needs of one wheel: project, version, tags and its trove classifiers."""
+
+    filename: str
+    project: str
+    version: str
+    tags: frozenset[Tag]
+    classifiers: tuple[str, ...]
+
+
+def read_wheel_info(path: Path, project: str, version: str, tags: frozenset[Tag]) -> WheelInfo:
+    """The wheel's trove classifiers from its METADATA (read at most 1 MiB; none when unreadable)."""
+    classifiers: tuple[str, ...] = ()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if len(names) == 1:
+                with archive.open(names[0]) as stream:
+                    headers = BytesHeaderParser().parsebytes(stream.read(MAX_METADATA_BYTES))
+                classifiers = tuple(str(c) for c in headers.get_all("Classifier") or [])
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
+        pass  # the static checks already judge a wheel that cannot be read
+    return WheelInfo(path.name, project, version, tags, classifiers)
+
+
+def serves_freethreaded(tags: Iterable[Tag]) -> bool:
+    """True when the wheel installs on a free-threaded build: a t ABI, abi3t (PEP 803), or none."""
+    return any(t.abi.endswith("t") and t.abi.startswith("cp") or t.abi in ("abi3t", "none") for t in tags)
+
+
+def python_of(tags: Iterable[Tag]) -> str:
+    """'3.14' for cp314/cp314t tags, 'any' for py3 wheels."""
+    for tag in sorted(tags, key=str):
+        match = _CP_RE.match(tag.interpreter)
+        if match:
+            return f"{match[1]}.{match[2]}"
+    return "any"
+
+
+def claims_freethreading(classifiers: Iterable[str]) -> bool:
+    """True when a classifier names a free-threading support level."""
+    return any(c.strip().startswith(CLASSIFIER_PREFIX) for c in classifiers)
+
+
+def classifier_checks(wheels: Iterable[WheelInfo]) -> list[CheckResult]:
+    """Per project and version: the classifier says what the wheel set does, or a warning naming the fix."""
+    groups: dict[tuple[str, str], list[WheelInfo]] = defaultdict(list)
+    for wheel in wheels:
+        groups[(wheel.project, wheel.version)].append(wheel)
+    results = []
+    for (project, version), members in sorted(groups.items()):
+        subject = f"{project} {version}"
+        claims = any(claims_freethreading(w.classifiers) for w in members)
+        serving = [w.filename for w in members if serves_freethreaded(w.tags)]
+        if serving and not claims:
+            results.append(CheckResult(subject, CLASSIFIER, Status.WARN,
+                                       f"{serving[0]} serves free-threaded Python but METADATA has no "
+                                       f"'{CLASSIFIER_PREFIX} :: …' classifier: add '{SUGGESTED}' (or the level "
+                                       "that fits) to [project] classifiers"))
+        elif claims and not serving:
+            results.append(CheckResult(subject, CLASSIFIER, Status.WARN,
+                                       "METADATA claims free-threading support but no wheel serves a free-threaded "
+                                       "build: build the t wheels (dualpy wheels build) or drop the classifier"))
+        elif claims:
+            results.append(CheckResult(subject, CLASSIFIER, Status.PASS, "classifier and t wheels agree"))
+        else:
+            results.append(CheckResult(subject, CLASSIFIER, Status.PASS, "no free-threading claim, no t wheel"))
+    return results
+
+
+def readiness(wheels: Iterable[WheelInfo], results: Iterable[CheckResult],
+              pythons: Mapping[str, str] | None = None) -> list[CheckResult]:
+    """One verdict per project and Python: ready for free-threading, yes or no and why."""
+    failures: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        if result.status is Status.FAIL and (result.check in _BLOCKING and result.interpreter.endswith("t")
+                                             or result.check.startswith("wheel.")):
+            failures[result.subject].append(result.check)
+    groups: dict[tuple[str, str, str], list[WheelInfo]] = defaultdict(list)
+    for wheel in wheels:
+        groups[(wheel.project, wheel.version, python_of(wheel.tags))].append(wheel)
+    verdicts = []
+    for (project, version, python), members in sorted(groups.items()):
+        subject = f"{project} {version} {python}"
+        serving = [w for w in members if serves_freethreaded(w.tags)]
+        if not serving:
+            why = f"no wheel for the free-threaded build of {python}: only {', '.join(w.filename for w in members)}"
+            verdicts.append(CheckResult(subject, READINESS, Status.WARN, f"ready for free-threading: no ({why})"))
+            continue
+        broken = {w.filename: failures[w.filename] for w in serving if failures.get(w.filename)}
+        if broken:
+            name, checks = next(iter(broken.items()))
+            why = f"{name} fails {', '.join(sorted(set(checks)))}"
+            verdicts.append(CheckResult(subject, READINESS, Status.WARN, f"ready for free-threading: no ({why})"))
+        else:
+            names = ", ".join(w.filename for w in serving)
+            verdicts.append(CheckResult(subject, READINESS, Status.PASS,
+                                        f"ready for free-threading: yes ({names} passes every check)"))
+    return verdicts

@@ -1,0 +1,241 @@
+"""`wheels build` from request to wheelhouse: plan, run cibuildwheel per release, collect, publish all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from dualpy import __version__, console, engine
+from dualpy.cibw import venv_python
+from dualpy.errors import BuildFailed, ConfigurationError, image_absent
+from dualpy.paths import cache_dir
+from dualpy.pipconfig import container_environment, host_pip_settings
+from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
+from dualpy.wheels.options import cibuildwheel_environment, describe_config, process_environment
+from dualpy.wheels.plan import BuildPlan, default_jobs, image_build_python, plan_builds, split_plan
+from dualpy.wheels.project import Project, load_project
+from dualpy.wheels.pure import build_pure_wheel
+from dualpy.wheels.request import WheelsRequest
+from dualpy.wheels.runner import (
+    CONFIGURATION_ERROR_EXIT, NOTHING_SELECTED_EXIT, PURE_PYTHON_EXIT, CibuildwheelOutput, CibuildwheelProcess,
+    run_cibuildwheel, selected_identifiers,
+)
+
+
+@dataclass
+class BuildResult:
+    """What `wheels build` produced."""
+
+    output_dir: str
+    wheels: list[WheelRecord]
+    cibuildwheel_versions: list[str]
+    log_path: str
+    seconds: float
+    identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented --json shape."""
+        return {"output_dir": self.output_dir, "wheels": [asdict(w) for w in self.wheels],
+                "cibuildwheel_versions": self.cibuildwheel_versions, "log": self.log_path,
+                "seconds": round(self.seconds, 1), "identifiers": self.identifiers}
+
+
+@dataclass
+class _Run:
+    """One build_wheels call under way: what the processes of every plan share, and what they produced."""
+
+    request: WheelsRequest
+    project: Project
+    pip_env: dict[str, str]
+    token: str  # labels this run's containers and names its log
+    log_path: Path
+    log: IO[str]
+    staging: Path
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    records: list[WheelRecord] = field(default_factory=list)
+    identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _jobs(request: WheelsRequest) -> int:
+    return default_jobs() if request.jobs is None else request.jobs
+
+
+def _pip_environment(request: WheelsRequest) -> dict[str, str]:
+    return container_environment(request.pip_settings or host_pip_settings())
+
+
+def _check_images(plans: list[BuildPlan]) -> None:
+    """Fail in one line, before anything is written, when the engine is down or a build image is absent."""
+    engine.ensure_running()
+    for plan in plans:
+        if plan.image and not engine.image_exists(plan.image):
+            raise image_absent(plan.image, image_build_python(plan))
+
+
+def _run_token(project: Project) -> str:
+    return f"{project.path.name.removesuffix('.tar.gz')}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def _log_path(token: str) -> Path:
+    logs = cache_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"wheels-{token}.log"
+
+
+@contextmanager
+def _staging_beside(output_dir: Path) -> Iterator[Path]:
+    """A scratch dir beside the output dir (same file system, so the final moves are renames), never inside it."""
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=output_dir.parent, prefix=f".{output_dir.name}.dualpy-"))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _processes(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
+    """The cibuildwheel processes of one plan, each with its own settings, output dir and progress."""
+    parts = split_plan(plan, _jobs(run.request))
+    processes = []
+    for number, part in enumerate(parts):
+        cibw_env = cibuildwheel_environment(part, run.project, run.pip_env, run.request.test_command,
+                                            run_token=run.token)
+        prefix = f"[{' '.join(t.abi_tag for t in part.targets)}] " if len(parts) > 1 else ""
+        run.log.write(f"# dualpy {__version__}: {prefix}cibuildwheel {plan.release.version} {json.dumps(cibw_env)}\n")
+        output = run.staging / f"{index}-{number}"
+        output.mkdir()
+        progress = CibuildwheelOutput(run.log, part.identifiers, prefix, run.lock)
+        processes.append(CibuildwheelProcess(part, output, process_environment(cibw_env, run.pip_env), progress))
+    return processes
+
+
+def _configuration_error(process: CibuildwheelProcess, log_path: Path) -> ConfigurationError:
+    reason = ("the project's configuration selects none of them (its requires-python, skip or build setting)"
+              if process.code == NOTHING_SELECTED_EXIT else "it rejects the configuration")
+    return ConfigurationError(f"cibuildwheel {process.plan.release.version} built nothing for "
+                              f"{' '.join(process.plan.identifiers)}: {reason}; full log: {log_path}")
+
+
+def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
+    console.stderr.print("\n".join(process.progress.tail), markup=False, highlight=False)
+    return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "
+                       f"{' '.join(process.plan.identifiers)}; full log: {log_path}")
+
+
+def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
+    """Close the progress of failed and stopped processes; raise for the first that failed on its own."""
+    for process in processes:
+        if process.failed:
+            process.progress.finish("failed")
+        elif process.stopped:
+            process.progress.finish("stopped (another process failed)")
+    for process in processes:
+        if process.code in (CONFIGURATION_ERROR_EXIT, NOTHING_SELECTED_EXIT):
+            raise _configuration_error(process, log_path)
+        if process.failed:
+            raise _build_failed(process, log_path)
+
+
+def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
+    """Run one plan's cibuildwheel processes side by side; raise unless each built or found a pure project."""
+    python = venv_python(plan.release)
+    console.step(f"cibuildwheel {plan.release.version} ({python.parent.parent}): "
+                 f"{' '.join(plan.identifiers)} in {plan.image or 'the manylinux image'}")
+    processes = _processes(run, index, plan)
+    run_cibuildwheel(python, run.project.path, processes, run.token)
+    _settle(processes, run.log_path)
+    return processes
+
+
+def _serve_pure(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
+    """Build the one py3-none-any wheel in cibuildwheel's place; it serves every requested identifier."""
+    for process in processes:
+        process.progress.finish("pure Python")
+    console.info("  pure-Python project: building its one py3-none-any wheel with `build`")
+    (run.staging / "pure").mkdir()
+    wheel = build_pure_wheel(run.project, run.staging / "pure", run.log)
+    run.records.append(describe_wheel(wheel, plan.minors[0], "build (pure Python)", None, None,
+                                      plan.release.version))
+    served = {"state": "served by the py3-none-any wheel", "seconds": None}
+    run.identifiers.update({i: dict(served) for p in processes for i in p.progress.states})
+
+
+def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
+    """Record each wheel a plan's processes built, with the image's id and digest as provenance."""
+    facts = engine.image_facts(plan.image) if plan.image else None
+    image_id = facts.id if facts else None
+    digest = facts.repo_digests[0] if facts and facts.repo_digests else None
+    for process in processes:
+        process.progress.finish("built", never_started="skipped by the project's configuration")
+        run.identifiers.update(process.progress.states)
+        for wheel in sorted(process.output.glob("*.whl")):
+            python = wheel_python(wheel.name, plan.minors[0])
+            run.records.append(describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image,
+                                              image_id, plan.release.version, digest))
+
+
+def _run_plans(run: _Run, plans: list[BuildPlan]) -> None:
+    for index, plan in enumerate(plans):
+        processes = _run_plan(run, index, plan)
+        if any(p.code == PURE_PYTHON_EXIT for p in processes):
+            _serve_pure(run, plan, processes)
+            return  # pure for one Python is pure for all: one wheel serves every request
+        _collect(run, plan, processes)
+    if not run.records:
+        raise BuildFailed(f"cibuildwheel built no wheel; full log: {run.log_path}")
+
+
+def _publish(run: _Run, output_dir: Path) -> None:
+    """Move every staged wheel into the output dir (renames), then write the manifest."""
+    staged = {record.filename: path for record in run.records for path in run.staging.glob(f"*/{record.filename}")}
+    output_dir.mkdir(exist_ok=True)
+    for name, path in staged.items():
+        os.replace(path, output_dir / name)
+    if run.request.write_manifest:
+        write_manifest(output_dir, run.records)
+
+
+def build_wheels(request: WheelsRequest) -> BuildResult:
+    """Build the GIL and free-threaded wheels of a project for each Python; move them in only on full success."""
+    project = load_project(request.project)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux)
+    _check_images(plans)
+    pip_env = _pip_environment(request)
+    token = _run_token(project)
+    log_path = _log_path(token)
+    output_dir = request.output_dir.absolute()
+    started = time.monotonic()
+    console.info(f"  full log: {log_path}")
+    with _staging_beside(output_dir) as staging, open(log_path, "w", buffering=1) as log:
+        run = _Run(request, project, pip_env, token, log_path, log, staging)
+        _run_plans(run, plans)
+        _publish(run, output_dir)
+    for record in run.records:
+        if record.note:
+            console.info(f"  {record.filename}: {record.note}")
+    return BuildResult(str(output_dir), run.records, sorted({p.release.version for p in plans}), str(log_path),
+                       time.monotonic() - started, run.identifiers)
+
+
+def print_config(request: WheelsRequest) -> dict[str, Any]:
+    """The merged settings of each cibuildwheel process, with the identifiers cibuildwheel itself selects."""
+    project = load_project(request.project)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux)
+    pip_env = _pip_environment(request)
+    selections = []
+    for plan in plans:
+        python = venv_python(plan.release)
+        for part in split_plan(plan, _jobs(request)):
+            cibw_env = cibuildwheel_environment(part, project, pip_env, request.test_command)
+            selections.append(selected_identifiers(python, project, process_environment(cibw_env, pip_env)))
+    return describe_config(project, plans, pip_env, request.test_command, _jobs(request), selections)

@@ -1,0 +1,148 @@
+"""The settings each cibuildwheel process gets: CIBW_* variables merged over the project's own (pure)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dualpy.cibw import venv_dir
+from dualpy.wheels.plan import BuildPlan, split_plan
+from dualpy.wheels.project import CibuildwheelTable, Project
+
+RUN_LABEL = "io.dualpy.wheels-run"  # on each build container, so an interrupted run removes only its own
+_SAFE_WORD_RE = re.compile(r"^[\w@%+=:,./-]+$")
+
+
+def bash_word(value: str) -> str:
+    """A value quoted so that cibuildwheel's bash-syntax environment parser gives it back unchanged."""
+    if _SAFE_WORD_RE.match(value):
+        return value
+    if "'" not in value:
+        return f"'{value}'"
+    # cibuildwheel's evaluator does not join '...'"'"'...' pieces, so a value holding ' is double-quoted.
+    return '"' + re.sub(r'(["\\$`])', r"\\\1", value) + '"'
+
+
+def _environment_option(value: Any) -> str:
+    """The project's `environment` in cibuildwheel's string form (a TOML table becomes NAME="value" pairs)."""
+    if not value:
+        return ""
+    if isinstance(value, dict):
+        return " ".join(f'{name}="{text}"' for name, text in value.items())
+    return str(value)
+
+
+def _overrides_set(table: CibuildwheelTable, option: str) -> bool:
+    return any(option in override for override in table.get("overrides", []) or [])
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return value.split() if isinstance(value, str) else [str(v) for v in value]
+
+
+def container_engine_option(table: CibuildwheelTable, host_env: Mapping[str, str], run_token: str) -> str:
+    """The project's container-engine setting plus a label that marks this run's containers."""
+    base = host_env.get("CIBW_CONTAINER_ENGINE_LINUX") or host_env.get("CIBW_CONTAINER_ENGINE")
+    if base is None:
+        value = table.get("container-engine", "docker")
+        if isinstance(value, dict):
+            base = "; ".join(
+                f"{key}:{' '.join(shlex.quote(str(v)) for v in item) if isinstance(item, list) else item}"
+                for key, item in value.items()
+            )
+        else:
+            base = str(value)
+    key = "create-args" if "create-args" in base else "create_args"  # cibuildwheel reads only one of the two
+    return f"{base}; {key}: --label={RUN_LABEL}={run_token}"
+
+
+def _network_settings(
+    table: CibuildwheelTable, pip_environment: Mapping[str, str], host_env: Mapping[str, str]
+) -> dict[str, str]:
+    """The variable that carries the pip settings into the container, kept beneath the project's environment."""
+    if not pip_environment:
+        return {}
+    if _overrides_set(table, "environment"):
+        # A CIBW_ENVIRONMENT variable would also replace the overrides' environments; environment-pass is
+        # applied beneath whatever environment each identifier gets.
+        passed = host_env.get("CIBW_ENVIRONMENT_PASS_LINUX") or host_env.get("CIBW_ENVIRONMENT_PASS")
+        names = passed.split() if passed is not None else _as_list(table.get("environment-pass"))
+        return {"CIBW_ENVIRONMENT_PASS_LINUX": " ".join(dict.fromkeys([*names, *pip_environment]))}
+    base = host_env.get("CIBW_ENVIRONMENT_LINUX") or host_env.get("CIBW_ENVIRONMENT")
+    if base is None:
+        base = _environment_option(table.get("environment"))
+    ours = " ".join(f"{name}={bash_word(value)}" for name, value in pip_environment.items())
+    return {"CIBW_ENVIRONMENT_LINUX": f"{base} {ours}".strip()}
+
+
+def cibuildwheel_environment(
+    plan: BuildPlan,
+    project: Project,
+    pip_environment: Mapping[str, str],
+    test_command: str | None = None,
+    host_env: Mapping[str, str] | None = None,
+    run_token: str = "print-config",
+) -> dict[str, str]:
+    """The CIBW_* settings of one run: dualpy's selection and network settings after the project's own (pure).
+
+    cibuildwheel lets an environment variable replace a pyproject option, so wherever the project sets an
+    option dualpy also needs, the project's value is carried into the variable and dualpy's is added after it.
+    CIBW_BUILD names the exact identifiers (the default "*" would also pick musllinux and pull its image).
+    """
+    host_env = os.environ if host_env is None else host_env
+    table = project.cibuildwheel_table
+    env = {
+        "CIBW_BUILD": " ".join(plan.identifiers),
+        "CIBW_ARCHS_LINUX": plan.arch,
+        "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(table, host_env, run_token),
+    }
+    if plan.image:
+        env[f"CIBW_MANYLINUX_{plan.arch.upper()}_IMAGE"] = plan.image
+    if plan.release.enable and plan.freethreaded:
+        env["CIBW_ENABLE"] = plan.release.enable  # cibuildwheel appends this variable to the project's list
+    env.update(_network_settings(table, pip_environment, host_env))
+    if test_command is not None:
+        env["CIBW_TEST_COMMAND"] = test_command
+    return env
+
+
+def process_environment(cibw_env: Mapping[str, str], pip_environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment cibuildwheel itself runs with: the host's, dualpy's CIBW_* settings, and the pip
+    settings only when they travel by environment-pass (their /host paths mean nothing on the host)."""
+    env = {**os.environ, **cibw_env}
+    if "CIBW_ENVIRONMENT_PASS_LINUX" in cibw_env:
+        env.update(pip_environment)
+    return env
+
+
+def describe_config(
+    project: Project,
+    plans: Sequence[BuildPlan],
+    pip_env: Mapping[str, str],
+    test_command: str | None,
+    jobs: int = 1,
+    selections: Sequence[Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """The merged settings dualpy will hand to each cibuildwheel process (what --print-config shows)."""
+    runs: list[dict[str, Any]] = []
+    for group, plan in enumerate(plans):
+        for part in split_plan(plan, jobs):
+            cibw_env = cibuildwheel_environment(part, project, pip_env, test_command)
+            runs.append({
+                "cibuildwheel": part.release.version,
+                "cibuildwheel_venv": str(venv_dir(part.release)),
+                "side_by_side_group": group,  # processes of one group run at the same time
+                "image": part.image or "cibuildwheel's manylinux default",
+                "identifiers": list(part.identifiers),
+                "selected_by_cibuildwheel": list(selections[len(runs)]) if selections else None,
+                "cibuildwheel_environment": cibw_env,
+                "container_environment": dict(pip_env),
+                "network_settings_via": ("environment-pass" if "CIBW_ENVIRONMENT_PASS_LINUX" in cibw_env
+                                         else "CIBW_ENVIRONMENT_LINUX"),
+            })
+    return {"project": str(project.path), "project_cibuildwheel": project.cibuildwheel_table, "runs": runs}

@@ -1,0 +1,106 @@
+"""What PROJECT names: a source tree or an sdist, and its [tool.cibuildwheel] table as Linux sees it."""
+
+from __future__ import annotations
+
+import tarfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dualpy.errors import UsageError
+
+# An sdist is untrusted input: its top-level pyproject.toml is read only up to this size, and the scan for it
+# stops after this many members (real sdists hold pyproject.toml among their first few).
+MAX_PYPROJECT_BYTES = 1 << 20
+MAX_SDIST_MEMBERS = 100_000
+_OTHER_PLATFORMS = ("macos", "windows", "ios", "pyodide", "android")
+
+CibuildwheelTable = dict[str, Any]  # TOML values, as the project wrote them
+
+
+@dataclass(frozen=True)
+class Project:
+    """What PROJECT names: a source tree or an sdist, and its [tool.cibuildwheel] table as Linux sees it."""
+
+    path: Path
+    is_sdist: bool
+    cibuildwheel_table: CibuildwheelTable
+
+
+@dataclass(frozen=True)
+class _SdistTop:
+    """What the top directory of an sdist holds: a project file at all, and its pyproject.toml text."""
+
+    has_project_file: bool
+    pyproject: str | None
+
+
+def _read_sdist_top(sdist: Path) -> _SdistTop:
+    """Scan an sdist's members (streamed, bounded) for <top>/pyproject.toml and <top>/setup.py."""
+    has_project_file = False
+    with tarfile.open(sdist) as archive:
+        for count, member in enumerate(archive, start=1):
+            if count > MAX_SDIST_MEMBERS:
+                break
+            parts = member.name.split("/")
+            if len(parts) != 2 or parts[1] not in ("pyproject.toml", "setup.py"):
+                continue
+            has_project_file = True
+            if parts[1] == "setup.py":
+                continue
+            if not member.isfile() or member.size > MAX_PYPROJECT_BYTES:
+                raise UsageError(f"{sdist}: its pyproject.toml is not a regular file under "
+                                 f"{MAX_PYPROJECT_BYTES >> 20} MiB; rebuild the sdist")
+            stream = archive.extractfile(member)
+            if stream is None:
+                break
+            return _SdistTop(True, stream.read(MAX_PYPROJECT_BYTES).decode(errors="replace"))
+    return _SdistTop(has_project_file, None)
+
+
+def _load_sdist(path: Path) -> Project:
+    if not path.name.endswith(".tar.gz"):
+        raise UsageError(f"{path}: a project is a source directory or an sdist (.tar.gz)")
+    try:
+        top = _read_sdist_top(path)
+    except (tarfile.TarError, OSError, EOFError):
+        top = _SdistTop(False, None)
+    if not top.has_project_file:
+        raise UsageError(f"{path}: not an sdist (no pyproject.toml or setup.py at its top)")
+    try:
+        document = tomllib.loads(top.pyproject) if top.pyproject is not None else {}
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: its pyproject.toml is not valid TOML ({exc})") from None
+    return Project(path.resolve(), True, cibuildwheel_table(document))
+
+
+def _load_tree(path: Path) -> Project:
+    pyproject = path / "pyproject.toml"
+    if not pyproject.is_file() and not (path / "setup.py").is_file():
+        raise UsageError(f"{path}: no pyproject.toml or setup.py here; point PROJECT at a Python project")
+    document: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{pyproject}: not valid TOML ({exc})") from None
+    return Project(path.resolve(), False, cibuildwheel_table(document))
+
+
+def load_project(path: Path) -> Project:
+    """Check that PROJECT is a source tree with pyproject.toml/setup.py, or an sdist; read its cibuildwheel table."""
+    if not path.exists():
+        raise UsageError(f"{path}: no such project directory or sdist")
+    return _load_sdist(path) if path.is_file() else _load_tree(path)
+
+
+def cibuildwheel_table(document: dict[str, Any]) -> CibuildwheelTable:
+    """The project's [tool.cibuildwheel] with the [tool.cibuildwheel.linux] table applied over it."""
+    tool = document.get("tool", {})
+    section = tool.get("cibuildwheel", {}) if isinstance(tool, dict) else {}
+    table = dict(section) if isinstance(section, dict) else {}
+    linux = table.pop("linux", {}) or {}
+    for platform in _OTHER_PLATFORMS:
+        table.pop(platform, None)
+    return {**table, **linux} if isinstance(linux, dict) else table

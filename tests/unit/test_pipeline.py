@@ -1,0 +1,121 @@
+"""`dualpy pipeline` without an engine: an sdist's settings come from inside it, and the summary's JSON shape."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import dualpy.commands.pipeline as pipeline_command
+from dualpy import config
+from dualpy.cli import main
+from dualpy.config import resolve
+from dualpy.errors import ConfigurationError, UsageError
+from dualpy.pipeline import PipelineResult
+from dualpy.verify.model import CheckResult, Report, Status
+from dualpy.wheels import WheelRecord
+
+INSIDE = '[project]\nname = "demo"\nversion = "1.0"\n[tool.dualpy]\npythons = ["3.13"]\nvariants = ["freethreaded"]\n'
+
+
+def _sdist(directory: Path, members: dict[str, bytes | str], name: str = "demo-1.0.tar.gz") -> Path:
+    """An sdist holding members; a str value makes a symlink to that target."""
+    path = directory / name
+    with tarfile.open(path, "w:gz") as archive:
+        for member, content in members.items():
+            info = tarfile.TarInfo(member)
+            if isinstance(content, str):
+                info.type, info.linkname = tarfile.SYMTYPE, content
+                archive.addfile(info)
+            else:
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+def test_an_sdist_is_configured_by_its_own_pyproject_not_by_the_directory_beside_it(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dualpy]\npythons = ["3.14"]\nbogus = 1\n')  # not this one
+    sdist = _sdist(tmp_path, {"demo-1.0/PKG-INFO": b"", "demo-1.0/pyproject.toml": INSIDE.encode()})
+    resolved = resolve(sdist, {}, {})
+    assert resolved["pythons"] == ["3.13"] and resolved["variants"] == ["freethreaded"]
+    assert resolved.settings["pythons"].source == f"{sdist}:demo-1.0/pyproject.toml [tool.dualpy]"
+
+
+def test_only_the_top_level_pyproject_of_an_sdist_counts(tmp_path):
+    sdist = _sdist(tmp_path, {"demo-1.0/tests/data/pyproject.toml": INSIDE.encode(), "demo-1.0/setup.py": b""})
+    assert resolve(sdist, {}, {})["pythons"] == []
+
+
+def test_a_bad_setting_inside_an_sdist_names_the_member(tmp_path):
+    sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": b'[tool.dualpy]\npythonz = ["3.13"]\n'})
+    with pytest.raises(ConfigurationError, match=r"demo-1.0.tar.gz:demo-1.0/pyproject.toml: unknown key"):
+        resolve(sdist, {}, {})
+
+
+def test_a_linked_pyproject_in_an_sdist_is_refused(tmp_path):
+    sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": "/etc/passwd"})
+    with pytest.raises(ConfigurationError, match="not a regular file"):
+        resolve(sdist, {}, {})
+
+
+def test_an_oversized_pyproject_in_an_sdist_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MAX_PYPROJECT_BYTES", 64)
+    sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": INSIDE.encode()})
+    with pytest.raises(ConfigurationError, match="more than a pyproject.toml needs"):
+        resolve(sdist, {}, {})
+
+
+def test_the_search_through_an_sdist_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "MAX_SDIST_MEMBERS", 3)
+    members: dict[str, bytes | str] = {f"demo-1.0/f{i}": b"" for i in range(5)}
+    sdist = _sdist(tmp_path, {**members, "demo-1.0/pyproject.toml": INSIDE.encode()})
+    assert resolve(sdist, {}, {})["pythons"] == []
+
+
+@pytest.mark.parametrize("content", [b"not a tarball", b"\x1f\x8b\x08\x00broken gzip"])
+def test_a_file_that_is_no_sdist_is_bad_input(tmp_path, content):
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    sdist.write_bytes(content)
+    with pytest.raises(UsageError, match="not a readable sdist") as caught:
+        resolve(sdist, {}, {})
+    assert caught.value.return_code == 2
+
+
+def test_the_pipeline_command_passes_the_sdist_settings_on(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text("this is not TOML [")  # the directory beside the sdist is not read
+    sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": INSIDE.encode()})
+    seen = {}
+
+    def fake_run(project, resolved, report_dir, strict, tests_dir):
+        seen.update(project=project, pythons=resolved["pythons"])
+        raise UsageError("stop here")
+
+    monkeypatch.setattr(pipeline_command, "run_pipeline", fake_run)
+    assert main(["pipeline", str(sdist)]) == 2
+    assert seen == {"project": sdist, "pythons": ["3.13"]}
+    assert "stop here" in capsys.readouterr().err
+
+
+def _record(filename: str, variant: str) -> WheelRecord:
+    return WheelRecord(filename, "demo", "1.0", "3.13", variant, [], "0" * 64, "cibuildwheel", "img", "sha256:1")
+
+
+def test_the_summary_is_a_dataclass_whose_json_gives_each_wheel_its_worst_verdict():
+    report = Report("wheels", "out", "img", results=[
+        CheckResult("a-1.0-cp313-cp313t-linux_x86_64.whl", "wheel.zip", Status.PASS),
+        CheckResult("a-1.0-cp313-cp313t-linux_x86_64.whl", "runtime.gil", Status.FAIL, "re-enabled"),
+        CheckResult("a-1.0-cp313-cp313-linux_x86_64.whl", "runtime.import", Status.WARN),
+    ])
+    result = PipelineResult("out", "demo-1.0.tar.gz",
+                            [_record("a-1.0-cp313-cp313t-linux_x86_64.whl", "freethreaded"),
+                             _record("a-1.0-cp313-cp313-linux_x86_64.whl", "gil")],
+                            report, {"image": 1.04}, {"3.13.15": "img"}, {"json": "out/verify.json"})
+    document = json.loads(json.dumps(result.to_json()))
+    assert [w["verdict"] for w in document["wheels"]] == ["fail", "warn"]
+    assert document["verdict"] == "fail" and document["summary"]["fail"] == 1
+    assert document["stage_seconds"] == {"image": 1.0}
+    assert set(document) == {"output_dir", "sdist", "images", "wheels", "verdict", "summary", "stage_seconds",
+                             "reports"}

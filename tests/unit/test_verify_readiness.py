@@ -1,0 +1,79 @@
+"""Free-threading readiness: the classifier against the wheel set, and the yes/no verdict per project and Python."""
+
+from __future__ import annotations
+
+from packaging.utils import parse_wheel_filename
+
+from dualpy.verify.model import CheckResult, Status
+from dualpy.verify.readiness import (
+    SUGGESTED,
+    WheelInfo,
+    claims_freethreading,
+    classifier_checks,
+    python_of,
+    readiness,
+    serves_freethreaded,
+)
+
+FT = ("Programming Language :: Python :: Free Threading :: 3 - Stable",)
+
+
+def info(filename: str, classifiers: tuple[str, ...] = ()) -> WheelInfo:
+    name, version, _build, tags = parse_wheel_filename(filename)
+    return WheelInfo(filename, str(name), str(version), frozenset(tags), classifiers)
+
+
+GIL = "demo-1.0-cp314-cp314-manylinux_2_17_x86_64.whl"
+T = "demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl"
+
+
+def test_what_serves_free_threaded_python() -> None:
+    assert serves_freethreaded(info(T).tags)
+    assert not serves_freethreaded(info(GIL).tags)
+    assert serves_freethreaded(info("demo-1.0-py3-none-any.whl").tags)
+    assert serves_freethreaded(info("demo-1.0-cp315-abi3.abi3t-manylinux_2_17_x86_64.whl").tags)
+    assert not serves_freethreaded(info("demo-1.0-cp310-abi3-manylinux_2_17_x86_64.whl").tags)
+    assert python_of(info(T).tags) == "3.14" and python_of(info("demo-1.0-py3-none-any.whl").tags) == "any"
+    assert claims_freethreading(FT) and claims_freethreading([" " + FT[0]])
+    assert not claims_freethreading(["Programming Language :: Python :: 3.14"])
+
+
+def test_classifier_against_the_wheel_set() -> None:
+    missing = classifier_checks([info(GIL), info(T)])
+    assert [(r.subject, r.check, r.status) for r in missing] == [
+        ("demo 1.0", "wheel.free-threading-classifier", Status.WARN)]
+    assert SUGGESTED in missing[0].message and T in missing[0].message
+    claimed = classifier_checks([info(GIL, FT)])
+    assert claimed[0].status is Status.WARN and "drop the classifier" in claimed[0].message
+    agree = classifier_checks([info(GIL, FT), info(T, FT)])
+    assert agree[0].status is Status.PASS and agree[0].message == "classifier and t wheels agree"
+    neither = classifier_checks([info(GIL)])
+    assert neither[0].status is Status.PASS and "no free-threading claim" in neither[0].message
+    # One classifier on any wheel of the project and version is the project's claim.
+    assert classifier_checks([info(GIL), info(T, FT)])[0].status is Status.PASS
+    assert classifier_checks([]) == []
+
+
+def test_readiness_yes_and_no_with_reasons() -> None:
+    wheels = [info(GIL, FT), info(T, FT)]
+    ready = readiness(wheels, [CheckResult(T, "runtime.gil", Status.PASS, "", "cp314-cp314t")])
+    assert [(r.subject, r.check, r.status) for r in ready] == [("demo 1.0 3.14", "wheelhouse.free-threading",
+                                                                 Status.PASS)]
+    assert ready[0].message.startswith("ready for free-threading: yes")
+    gil_back = readiness(wheels, [CheckResult(T, "runtime.gil", Status.FAIL, "", "cp314-cp314t")])
+    assert gil_back[0].status is Status.WARN and "fails runtime.gil" in gil_back[0].message
+    raced = readiness(wheels, [CheckResult(T, "runtime.stress", Status.FAIL, "", "cp314-cp314t")])
+    assert "no (" in raced[0].message and "runtime.stress" in raced[0].message
+    # A failure on the GIL interpreter does not decide free-threading readiness; a static failure does.
+    other = readiness(wheels, [CheckResult(T, "runtime.import", Status.FAIL, "", "cp314-cp314")])
+    assert other[0].status is Status.PASS
+    static = readiness(wheels, [CheckResult(T, "wheel.record", Status.FAIL)])
+    assert static[0].status is Status.WARN and "wheel.record" in static[0].message
+    no_t = readiness([info(GIL)], [])
+    assert no_t[0].status is Status.WARN and "no wheel for the free-threaded build of 3.14" in no_t[0].message
+
+
+def test_readiness_groups_per_python() -> None:
+    wheels = [info(GIL), info(T), info("demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl")]
+    verdicts = {r.subject: r.status for r in readiness(wheels, [])}
+    assert verdicts == {"demo 1.0 3.13": Status.WARN, "demo 1.0 3.14": Status.PASS}

@@ -1,0 +1,82 @@
+"""verify's runtime side without an engine: the host's pip settings as the container sees them, and a probe that
+fails inside the container is a failure (exit 1), not bad input (exit 2)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from dualpy import engine
+from dualpy.cli import main
+from dualpy.errors import ContainerFailed
+from dualpy.pipconfig import HOST_MOUNT, PipSettings, container_environment, container_mounts
+from dualpy.verify import runtime
+from dualpy.verify.static import check_wheelhouse
+from tests.conftest import make_wheel
+
+
+HOST = PipSettings(index_url="http://proxy.example/simple", extra_index_urls=("/srv/mirror",),
+                   find_links=("file:///srv/links",), cert="/etc/ssl/host-ca.pem", trusted_hosts=("proxy.example",))
+PRESENT = {"/srv/mirror", "/srv/links", "/etc/ssl/host-ca.pem"}
+
+
+def test_one_mapping_serves_the_build_container_and_the_verify_container():
+    built = container_environment(HOST, exists=PRESENT.__contains__)
+    verified = container_environment(HOST, exists=PRESENT.__contains__, root=runtime.HOST_ROOT)
+    # Same keys, same URLs; only where the host's files appear differs.
+    assert set(built) == set(verified)
+    assert built["PIP_INDEX_URL"] == verified["PIP_INDEX_URL"] == "http://proxy.example/simple"
+    assert built["PIP_EXTRA_INDEX_URL"] == f"{HOST_MOUNT}/srv/mirror"
+    assert verified["PIP_EXTRA_INDEX_URL"] == f"{runtime.HOST_ROOT}/srv/mirror"
+    assert verified["PIP_FIND_LINKS"] == f"file://{runtime.HOST_ROOT}/srv/links"
+    cert_inside = verified["PIP_CERT"]
+    assert verified["SSL_CERT_FILE"] == cert_inside and cert_inside.startswith(runtime.HOST_ROOT + "/")
+
+
+def test_the_verify_container_gets_a_read_only_mount_for_every_host_path_it_is_told_about():
+    mounts = container_mounts(HOST, runtime.HOST_ROOT, exists=PRESENT.__contains__)
+    env = container_environment(HOST, exists=PRESENT.__contains__, root=runtime.HOST_ROOT)
+    inside = set(mounts.values())
+    assert {env["PIP_EXTRA_INDEX_URL"], env["PIP_FIND_LINKS"].removeprefix("file://"), env["PIP_CERT"]} <= inside
+    assert container_mounts(PipSettings(index_url="https://pypi.org/simple"), runtime.HOST_ROOT) == {}
+
+
+def test_pip_access_is_empty_without_deps_and_mounts_read_only_with_them(monkeypatch):
+    assert runtime.pip_access(False) == ({}, {})
+    monkeypatch.setattr(runtime, "host_pip_settings", lambda: PipSettings(index_url="https://idx.example/simple"))
+    volumes, env = runtime.pip_access(True)
+    assert env["PIP_INDEX_URL"] == "https://idx.example/simple"
+    assert all(volume["mode"] == "ro" for volume in volumes.values())
+
+
+@pytest.fixture
+def failing_probe(monkeypatch, tmp_path):
+    """A wheelhouse of one good wheel, and an image whose verify probe dies (stdout empty, a traceback on stderr)."""
+    make_wheel(tmp_path)
+    monkeypatch.setattr(engine, "image_facts", lambda tag: SimpleNamespace(id="sha256:0", labels={}))
+    monkeypatch.setattr(runtime, "image_interpreters", lambda tag: ["cp313-cp313"])
+    monkeypatch.setattr(engine, "run", lambda *a, **k: engine.RunResult(
+        1, "", "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'packaging'\n"))
+    return tmp_path
+
+
+def test_a_probe_failing_in_the_container_is_a_container_failure(failing_probe):
+    _results, facts = check_wheelhouse(sorted(failing_probe.glob("*.whl")))
+    with pytest.raises(ContainerFailed, match="No module named 'packaging'") as caught:
+        runtime.check_wheels_in_image("img", str(failing_probe), facts)
+    assert caught.value.return_code == 1
+    assert "\n" not in str(caught.value)
+
+
+def test_verify_wheels_exits_1_when_the_container_fails(failing_probe, capsys):
+    assert main(["verify", "wheels", str(failing_probe), "--image", "img"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the verify probe failed") and len(err.splitlines()) == 1
+
+
+def test_a_probe_that_prints_no_report_is_a_container_failure(failing_probe, monkeypatch):
+    monkeypatch.setattr(engine, "run", lambda *a, **k: engine.RunResult(0, "", ""))
+    _results, facts = check_wheelhouse(sorted(failing_probe.glob("*.whl")))
+    with pytest.raises(ContainerFailed, match="printed no report"):
+        runtime.check_wheels_in_image("img", str(failing_probe), facts)

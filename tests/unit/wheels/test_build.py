@@ -1,0 +1,238 @@
+"""build_wheels and print_config with cibuildwheel replaced: what reaches the output dir; the CLI's errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from dualpy.cli import main
+from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
+from dualpy.pipconfig import PipSettings
+from dualpy.wheels import WheelsRequest, build, build_wheels, split_pythons
+from dualpy.wheels.runner import PURE_PYTHON_EXIT
+from tests.unit.wheels.support import PROJECTS, make_wheel
+
+
+@pytest.fixture
+def fake_build(tmp_path, monkeypatch):
+    """build_wheels with the engine, the venv and cibuildwheel replaced; `outcome` steers the fake processes."""
+    monkeypatch.setenv("DUALPY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(build, "_check_images", lambda plans: None)
+    monkeypatch.setattr(build, "venv_python", lambda release: Path(sys.executable))
+    monkeypatch.setattr(build.engine, "image_facts", lambda tag: type("F", (), {"id": "sha256:ab",
+                                                                              "repo_digests": ()})())
+    state = {"outcome": 0, "processes": [], "releases": []}
+
+    def run(python, project, processes, run_token):
+        state["processes"].append([p.plan.identifiers for p in processes])
+        state["releases"].append([p.plan.release.version for p in processes])
+        for process in processes:
+            for identifier in process.progress.states:
+                process.progress.feed(f"Building {identifier} wheel\n")
+                abi = identifier.split("-")[0]
+                make_wheel(process.output, f"demo-1.0-{abi.rstrip('t')}-{abi}-manylinux_2_17_x86_64.whl")
+                if state["outcome"] == "interrupt":
+                    raise KeyboardInterrupt
+                if state["outcome"] == 0:
+                    process.progress.feed(f"✓ {identifier} finished in 1 second\n")
+            outcome = state["outcome"]
+            process.code = outcome(process) if callable(outcome) else outcome
+
+    monkeypatch.setattr(build, "run_cibuildwheel", run)
+    return state
+
+
+def _build(tmp_path, pythons=("3.13",), **kwargs):
+    return build_wheels(WheelsRequest(PROJECTS / "ext-freethreading", pythons, image="img:1",
+                                      output_dir=tmp_path / "out" / "wheelhouse", pip_settings=PipSettings(),
+                                      **kwargs))
+
+
+def test_wheels_and_manifest_land_together_on_success(tmp_path, fake_build):
+    result = _build(tmp_path)
+    out = tmp_path / "out" / "wheelhouse"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", "demo-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl",
+        "dualpy-manifest.json"]
+    assert [w.variant for w in result.wheels] == ["gil", "freethreaded"]
+    assert {v["state"] for v in result.identifiers.values()} == {"built"}
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["wheelhouse"]  # no staging left beside it
+    assert Path(result.log_path).parent == tmp_path / "cache" / "logs"
+
+
+@pytest.mark.parametrize(("outcome", "error"), [(1, BuildFailed), (2, ConfigurationError), (3, ConfigurationError),
+                                                ("interrupt", KeyboardInterrupt)])
+def test_a_failed_or_interrupted_build_leaves_the_output_dir_untouched(tmp_path, fake_build, outcome, error):
+    fake_build["outcome"] = outcome
+    with pytest.raises(error):
+        _build(tmp_path)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_one_process_per_variant_side_by_side_or_one_for_all(tmp_path, fake_build):
+    _build(tmp_path, jobs=2)
+    _build(tmp_path, jobs=1)
+    assert fake_build["processes"] == [
+        [("cp313-manylinux_x86_64",), ("cp313t-manylinux_x86_64",)],
+        [("cp313-manylinux_x86_64", "cp313t-manylinux_x86_64")]]
+
+
+def test_the_failing_process_is_reported_not_the_one_it_stopped(tmp_path, fake_build, capsys):
+    def outcome(process):
+        if "cp313t-manylinux_x86_64" in process.plan.identifiers:
+            return 1
+        process.stopped = True
+        return 130
+
+    fake_build["outcome"] = outcome
+    with pytest.raises(BuildFailed, match="exit 1\\) building cp313t-manylinux_x86_64;"):
+        _build(tmp_path, jobs=2)
+    err = capsys.readouterr().err
+    assert "cp313-manylinux_x86_64: stopped (another process failed)" in err
+    assert "cp313t-manylinux_x86_64: failed after" in err
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_failure_prints_the_log_tail_and_its_path(tmp_path, fake_build, capsys):
+    fake_build["outcome"] = 1
+    with pytest.raises(BuildFailed, match=r"exit 1.*full log: .*wheels-ext-freethreading-.*\.log"):
+        _build(tmp_path, jobs=1)
+    assert "Building cp313t-manylinux_x86_64 wheel" in capsys.readouterr().err
+
+
+def test_a_pure_python_project_gets_its_wheel_from_build(tmp_path, fake_build, monkeypatch):
+    fake_build["outcome"] = PURE_PYTHON_EXIT
+
+    def pure(project, output, log):
+        return make_wheel(output, "demo-1.0-py3-none-any.whl")
+
+    monkeypatch.setattr(build, "build_pure_wheel", pure)
+    result = build_wheels(WheelsRequest(PROJECTS / "pure-python", ("3.13", "3.15"), image="img:1",
+                                        output_dir=tmp_path / "w", pip_settings=PipSettings()))
+    (wheel,) = result.wheels
+    assert wheel.variant == "both" and wheel.built_by == "build (pure Python)"
+    assert len(fake_build["processes"]) == 1  # pure for 3.13 is pure for 3.15: cibuildwheel ran once
+    assert {v["state"] for v in result.identifiers.values()} == {"served by the py3-none-any wheel"}
+
+
+# --- issue 11: six wheels, two cibuildwheel releases, one image, one manifest ---
+
+def test_313_314_315_build_six_wheels_by_two_releases_into_one_manifest(tmp_path, fake_build):
+    result = _build(tmp_path, pythons=split_pythons(["3.13,3.14", "3.15"]), jobs=2)
+    assert fake_build["releases"] == [["3.4.1", "3.4.1"], ["4.3.5", "4.3.5"]]  # each release's variants side by side
+    assert fake_build["processes"][1] == [("cp314-manylinux_x86_64", "cp315-manylinux_x86_64"),
+                                          ("cp314t-manylinux_x86_64", "cp315t-manylinux_x86_64")]
+    manifest = json.loads((tmp_path / "out" / "wheelhouse" / "dualpy-manifest.json").read_text())
+    served = {(w["python"], w["variant"], w["cibuildwheel"]) for w in manifest["wheels"]}
+    assert served == {("3.13", "gil", "3.4.1"), ("3.13", "freethreaded", "3.4.1"),
+                      ("3.14", "gil", "4.3.5"), ("3.14", "freethreaded", "4.3.5"),
+                      ("3.15", "gil", "4.3.5"), ("3.15", "freethreaded", "4.3.5")}
+    assert {w["image"] for w in manifest["wheels"]} == {"img:1"} and len(result.wheels) == 6
+    assert result.cibuildwheel_versions == ["3.4.1", "4.3.5"]
+
+
+def test_split_pythons_takes_commas_and_repeats_once_each():
+    assert split_pythons(["3.13,3.14", " 3.15 ", "3.14", ""]) == ("3.13", "3.14", "3.15")
+
+
+def test_a_request_refuses_zero_jobs():
+    with pytest.raises(Exception, match="--jobs 0"):
+        WheelsRequest(Path("."), ("3.13",), jobs=0)
+
+
+# --- the CLI ---
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["/nonexistent"], "no such project"),
+     ([str(PROJECTS)], "no pyproject.toml or setup.py"),
+     ([str(PROJECTS / "ext-freethreading"), "--python", "3.11"], "no recipe"),
+     ([str(PROJECTS / "ext-freethreading"), "--variants", "gil,turbo"], "unknown variant"),
+     ([str(PROJECTS / "ext-freethreading"), "--image", "a:1", "--manylinux"], "exclude each other")],
+)
+def test_bad_input_is_one_line_exit_2_and_no_wheelhouse(tmp_path, capsys, args, message):
+    out = tmp_path / "wheelhouse"
+    argv = ["wheels", "build", *args, "--output-dir", str(out)]
+    if "--python" not in args:
+        argv += ["--python", "3.13"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings())
+
+    def down():
+        raise EngineUnavailable("no Docker engine answers (refused): start one")
+
+    monkeypatch.setattr("dualpy.engine.client", down)
+    argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13",
+            "--output-dir", str(tmp_path / "w")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["error: no Docker engine answers (refused): start one"]
+    monkeypatch.setattr("dualpy.engine.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "dualpy/cpython:3.13.15" in line and "dualpy images build --python 3.13.15" in line
+    assert not (tmp_path / "w").exists()
+
+
+def test_a_missing_multi_python_image_names_the_command_that_builds_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("dualpy.engine.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
+    argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
+            "--image", "dualpy/cpython:multi", "--output-dir", str(tmp_path / "w")]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "dualpy images build --python 3.13,3.14,3.15 --tag dualpy/cpython:multi" in line
+    argv[argv.index("dualpy/cpython:multi")] = "dualpy/cpython:3.13.5"
+    argv[argv.index("3.13,3.14,3.15")] = "3.13"
+    assert main(argv) == 2  # an --image that is a release's default tag is built from that release
+    assert "dualpy images build --python 3.13.5 --tag dualpy/cpython:3.13.5" in capsys.readouterr().err
+
+
+def test_print_config_shows_the_merged_settings_without_building(capsys, monkeypatch):
+    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings(index_url="https://i.example/s"))
+    monkeypatch.setattr("dualpy.wheels.build.venv_python", lambda release: Path(sys.executable))
+    monkeypatch.setattr("dualpy.wheels.build.selected_identifiers",
+                        lambda python, project, env: env["CIBW_BUILD"].split())
+    argv = ["wheels", "build", str(PROJECTS / "uv-frontend"), "--python", "3.13", "--print-config"]
+    assert main([*argv, "--jobs", "2"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    gil, t = config["runs"]
+    assert gil["cibuildwheel"] == t["cibuildwheel"] == "3.4.1" and gil["image"] == "dualpy/cpython:3.13.15"
+    assert gil["side_by_side_group"] == t["side_by_side_group"] == 0
+    assert gil["selected_by_cibuildwheel"] == ["cp313-manylinux_x86_64"]
+    assert t["selected_by_cibuildwheel"] == ["cp313t-manylinux_x86_64"]
+    assert "CIBW_ENABLE" not in gil["cibuildwheel_environment"]
+    assert t["cibuildwheel_environment"]["CIBW_ENABLE"] == "cpython-freethreading"
+    assert config["project_cibuildwheel"]["build-frontend"] == "build[uv]"
+    assert t["cibuildwheel_environment"]["CIBW_ENVIRONMENT_LINUX"] == (
+        'DUALPY_PROJECT_ENV="kept" PIP_INDEX_URL=https://i.example/s UV_DEFAULT_INDEX=https://i.example/s')
+    assert t["network_settings_via"] == "CIBW_ENVIRONMENT_LINUX"
+    assert main([*argv, "--jobs", "1"]) == 0
+    (both,) = json.loads(capsys.readouterr().out)["runs"]
+    assert both["selected_by_cibuildwheel"] == ["cp313-manylinux_x86_64", "cp313t-manylinux_x86_64"]
+
+
+def test_print_config_of_three_minors_shows_both_releases(capsys, monkeypatch):
+    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings())
+    monkeypatch.setattr("dualpy.wheels.build.venv_python", lambda release: Path(sys.executable))
+    monkeypatch.setattr("dualpy.wheels.build.selected_identifiers",
+                        lambda python, project, env: env["CIBW_BUILD"].split())
+    argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
+            "--image", "multi:1", "--print-config", "--jobs", "1"]
+    assert main(argv) == 0
+    old, new = json.loads(capsys.readouterr().out)["runs"]
+    assert (old["cibuildwheel"], old["side_by_side_group"], new["cibuildwheel"], new["side_by_side_group"]) == (
+        "3.4.1", 0, "4.3.5", 1)
+    assert old["cibuildwheel_environment"]["CIBW_ENABLE"] == "cpython-freethreading"
+    assert "CIBW_ENABLE" not in new["cibuildwheel_environment"]
+    assert new["selected_by_cibuildwheel"] == ["cp314-manylinux_x86_64", "cp314t-manylinux_x86_64",
+                                               "cp315-manylinux_x86_64", "cp315t-manylinux_x86_64"]
