@@ -43,11 +43,11 @@ def build_base(suite: str | None = None, tag: str | None = None, debian_mirror: 
     """Build a minimal Debian image of a known suite (default: the default suite) with debootstrap; return its tag."""
     suite = find_suite(suite).name  # a suite images/suites.toml does not know could not serve an image
     tag = tag or local_base_tag(suite)
-    engine.ensure_running()  # first: without an engine nothing else matters (and no debootstrap is needed to say so)
     if shutil.which("debootstrap") is None:
         raise UsageError("debootstrap is not installed: `apt-get install debootstrap` (or pass --base IMAGE)")
     if os.geteuid() != 0:
         raise UsageError("debootstrap needs root: run `dualpy base build` as root (or pass --base IMAGE)")
+    engine.ensure_running()
     mirror = archive_url(debian_mirror)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="dualpy-base-"))
