@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from dualpy import engine
+from dualpy.engine import containers
 from dualpy.errors import BuildFailed, ImageNotFound
 
 
@@ -66,7 +67,7 @@ def test_build_streams_lines_and_returns_the_id(fake, tmp_path):
 
 
 def test_mounts_and_older_volumes_make_one_binding():
-    bound = engine._volumes([engine.Mount("/h/w", "/w"), engine.Mount("/h/o", "/o", read_only=False)],
+    bound = containers._volumes([engine.Mount("/h/w", "/w"), engine.Mount("/h/o", "/o", read_only=False)],
                             {"/h/c": {"bind": "/c", "mode": "ro"}})
     assert bound == {"/h/c": {"bind": "/c", "mode": "ro"}, "/h/w": {"bind": "/w", "mode": "ro"},
                      "/h/o": {"bind": "/o", "mode": "rw"}}
