@@ -64,7 +64,6 @@ from dualpy.engine.containers import (  # noqa: E402
     ContainerFacts,
     Mount,
     RunResult,
-    iter_containers,
     list_containers,
     remove_containers,
     run,
@@ -92,6 +91,6 @@ from dualpy.engine.transfer import (  # noqa: E402
 __all__ = [
     "ENGINE_FIX", "ContainerFacts", "ImageFacts", "LayerHistory", "Mount", "RunResult", "build", "client",
     "engine_version", "ensure_running", "image_exists", "image_facts", "image_history", "import_rootfs",
-    "iter_containers", "list_containers", "load_image", "pull", "pull_image", "push_image", "registry_credentials",
+    "list_containers", "load_image", "pull", "pull_image", "push_image", "registry_credentials",
     "remove_containers", "remove_image", "run", "save_image", "tag_image",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dualpy import engine
@@ -35,10 +35,6 @@ class ContainerFacts:
     name: str
     status: str
     labels: Mapping[str, str] = field(default_factory=dict)
-
-    def remove(self, force: bool = True) -> None:
-        """Remove this container (quiet when it is already gone)."""
-        _remove_container(self.id, force)
 
 
 def _volumes(mounts: Sequence[Mount], volumes: Mapping[str, Mapping[str, str]] | None) -> dict[str, dict[str, str]]:
@@ -103,15 +99,6 @@ def list_containers(label: str) -> tuple[ContainerFacts, ...]:
         ContainerFacts(str(c.id), str(c.name), str(c.status), {str(k): str(v) for k, v in (c.labels or {}).items()})
         for c in engine.client().containers.list(all=True, filters={"label": label})
     )
-
-
-def iter_containers(label: str) -> Iterator[ContainerFacts]:
-    """Yield the containers carrying label.
-
-    Only the old dualpy/wheels.py calls this; delete it when the wheels/ package (which calls
-    remove_containers) replaces that module.
-    """
-    yield from list_containers(label)
 
 
 def remove_containers(label: str) -> int:
