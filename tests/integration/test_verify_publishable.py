@@ -86,10 +86,13 @@ def _retag(wheel: Path, destination: Path, platform: str) -> Path:
     with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         files = {}
         for info in source.infolist():
+            if info.is_dir():
+                continue
             data = source.read(info)
             if info.filename.endswith(".dist-info/WHEEL"):
-                lines = [line for line in data.decode().splitlines() if not line.startswith("Tag:")]
-                data = ("\n".join(lines) + f"\nTag: {python}-{abi}-{platform}\n").encode()
+                lines = [line for line in data.decode().splitlines() if line and not line.startswith("Tag:")]
+                lines += [f"Tag: {python}-{abi}-{one}" for one in platform.split(".")]
+                data = ("\n".join(lines) + "\n").encode()
             files[info.filename] = data
         record = next(n for n in files if n.endswith(".dist-info/RECORD"))
         rows = "".join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},"
