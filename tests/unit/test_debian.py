@@ -1,4 +1,24 @@
-from dualpy.debian import archive_url, archive_urls
+from pathlib import Path
+
+import pytest
+
+from dualpy.debian import (
+    IndexedFile,
+    OrigTarball,
+    archive_url,
+    archive_urls,
+    debian_upstream_version,
+    find_orig_tarball,
+    iter_stanzas,
+    orig_tarball_name,
+    parse_gpgv_status,
+    parse_release_file,
+    pool_path,
+    python_orig_tarballs,
+    source_package,
+    upstream_version,
+)
+from dualpy.errors import UsageError
 
 DEB822 = """Types: deb
 # http://snapshot.debian.org/archive/debian/20250520T000000Z
@@ -25,3 +45,140 @@ def test_one_line_format_with_options():
 
 def test_explicit_mirror_wins_and_loses_trailing_slash():
     assert archive_url("http://given.example/debian/") == "http://given.example/debian"
+
+
+# ---- the signed index, parsed ----
+
+DATA = Path(__file__).parent / "data" / "debian"
+
+
+@pytest.mark.parametrize(
+    ("python_org", "debian"),
+    [("3.15.0rc2", "3.15.0~rc2"), ("3.15.0b3", "3.15.0~b3"), ("3.16.0a1", "3.16.0~a1"), ("3.14.7", "3.14.7"),
+     ("3.13.15", "3.13.15"), ("3.14.10", "3.14.10")],
+)
+def test_version_spellings_map_both_ways(python_org, debian):
+    assert debian_upstream_version(python_org) == debian
+    assert upstream_version(f"{debian}-1") == python_org
+    assert upstream_version(f"1:{debian}-2+b1") == python_org
+
+
+@pytest.mark.parametrize(
+    ("debian_version", "upstream"),
+    [("3.13.5-2+deb13u5", "3.13.5"), ("3.15.0~rc1-1", "3.15.0rc1"), ("3.14.7", "3.14.7"),
+     ("2:3.14.7-1~bpo13+1", "3.14.7"), ("3.15.0~rc2-1~exp1", "3.15.0rc2")],
+)
+def test_upstream_version_drops_epoch_and_revision_only(debian_version, upstream):
+    assert upstream_version(debian_version) == upstream
+
+
+@pytest.mark.parametrize("bad", ["3.15", "3.15.0-rc2", "3.15.0~rc2", "python3.15", "3.15.0c1", ""])
+def test_debian_spelling_refuses_what_is_not_a_release(bad):
+    with pytest.raises(UsageError):
+        debian_upstream_version(bad)
+
+
+def test_archive_names_of_a_release():
+    assert source_package("3.15.0rc2") == "python3.15"
+    assert orig_tarball_name("3.15.0rc2") == "python3.15_3.15.0~rc2.orig.tar.xz"
+    assert pool_path("3.14.7") == "pool/main/p/python3.14/python3.14_3.14.7.orig.tar.xz"
+    assert pool_path("3.13.15") == "pool/main/p/python3.13/python3.13_3.13.15.orig.tar.xz"
+
+
+def test_release_file_fields_and_sha256_section_only():
+    release = parse_release_file((DATA / "Release-trixie-backports.txt").read_text())
+    assert release.suite == "stable-backports"
+    assert release.codename == "trixie-backports"
+    assert release.date == "Tue, 24 Nov 2026 02:12:15 UTC"
+    assert release.valid_until == "Tue, 01 Dec 2026 02:12:15 UTC"
+    assert release.files == {
+        "main/binary-amd64/Packages.xz": IndexedFile(
+            "76b4be28e3ff8280841fc840f8031e61150f757cd7b264b9e4c1c1b1908b7c6b", 311828),
+        "main/source/Sources": IndexedFile("d6c6a1b690747bcf6edbe55586fcf0d9d236729834c7a40ea66f01ae73d9e177", 6476764),
+        "main/source/Sources.diff/Index": IndexedFile(
+            "1149563439ff513cb9b53b7add1511c7da4daf4a8fb677ec02b2cd94d698a76b", 63339),
+        "main/source/Sources.xz": IndexedFile(
+            "39df7be0e79c7d70736aeeca0199d2967fc39e5b2c048a023758247c53d22093", 352612),
+    }
+
+
+def test_release_file_ignores_hash_lines_outside_sha256_and_malformed_ones():
+    text = (
+        "Suite: unstable\nMD5Sum:\n " + "a" * 64 + " 10 main/source/Sources.xz\n"
+        "SHA256:\n " + "b" * 64 + " 20 main/source/Sources.xz\n " + "c" * 63 + " 30 short\n "
+        + "d" * 64 + " big not-a-size\n " + "e" * 64 + " 40\nSHA512:\n " + "f" * 64 + " 50 other\n"
+    )
+    release = parse_release_file(text)
+    assert release.files == {"main/source/Sources.xz": IndexedFile("b" * 64, 20)}
+    assert (release.suite, release.codename, release.date, release.valid_until) == ("unstable", "", "", "")
+
+
+def test_stanzas_join_continuation_lines_and_split_on_blank_lines():
+    stanzas = list(iter_stanzas((DATA / "Sources-python.txt").read_text().splitlines(keepends=True)))
+    assert [s["Package"] for s in stanzas] == ["python3-defaults", "python3.13", "python3.15", "pypy3"]
+    assert stanzas[1]["Binary"].endswith("python3.13-nopie,\nlibpython3.13-minimal, libpython3.13")
+    assert stanzas[1]["Checksums-Sha256"].count("\n") == 4
+    assert list(iter_stanzas(["\n", "A: 1\n", " \n", "B: 2"])) == [{"A": "1"}, {"B": "2"}]
+
+
+def test_python_orig_tarballs_skips_other_packages_and_signatures():
+    stanzas = iter_stanzas((DATA / "Sources-python.txt").read_text().splitlines())
+    assert list(python_orig_tarballs(stanzas)) == [
+        OrigTarball("python3.13", "3.13.5-2+deb13u5", "pool/main/p/python3.13", "python3.13_3.13.5.orig.tar.xz",
+                    "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640", 22856016),
+        OrigTarball("python3.15", "3.15.0~rc1-1", "pool/main/p/python3.15", "python3.15_3.15.0~rc1.orig.tar.xz",
+                    "f84dad680ab2147417d2739355c2678f0f9acffe4ae8ef77895de1454b384b07", 35516700),
+    ]
+
+
+def test_find_orig_tarball_by_exact_name():
+    tarballs = list(python_orig_tarballs(iter_stanzas((DATA / "Sources-python.txt").read_text().splitlines())))
+    found = find_orig_tarball(tarballs, "3.15.0rc1")
+    assert found is not None and found.version == "3.15.0rc1"
+    assert found.path == "pool/main/p/python3.15/python3.15_3.15.0~rc1.orig.tar.xz"
+    assert find_orig_tarball(tarballs, "3.13.5") is tarballs[0]
+    for absent in ("3.15.0rc2", "3.15.0", "3.13.15", "3.13.50"):
+        assert find_orig_tarball(tarballs, absent) is None
+    # a tarball of the right name under another package is not the release
+    stray = OrigTarball("python3.14", "3.13.5-1", "pool/main/p/python3.14", "python3.13_3.13.5.orig.tar.xz",
+                        "0" * 64, 1)
+    assert find_orig_tarball([stray], "3.13.5") is None
+
+
+def test_gpgv_status_good_two_signatures():
+    check = parse_gpgv_status((DATA / "gpgv-good.status").read_text())
+    assert check.good_keys == ("4CB50190207B4758A3F73A796ED0E7B82643E131", "B8E5F13176D2A7A75220028078DBA3BC47EF2265")
+    assert check.bad == () and check.missing_keys == ()
+    assert check.trusted
+
+
+def test_gpgv_status_tampered_is_not_trusted():
+    check = parse_gpgv_status((DATA / "gpgv-tampered.status").read_text())
+    assert check.bad == ("BADSIG 6ED0E7B82643E131",)
+    assert not check.trusted
+
+
+def test_gpgv_status_unknown_key_is_not_trusted():
+    check = parse_gpgv_status((DATA / "gpgv-unknown-key.status").read_text())
+    assert check.good_keys == () and check.missing_keys == ("6ED0E7B82643E131", "78DBA3BC47EF2265")
+    assert not check.trusted
+
+
+def test_gpgv_status_one_good_signature_of_two_is_enough():
+    check = parse_gpgv_status((DATA / "gpgv-one-of-two.status").read_text())
+    assert check.good_keys == ("B8E5F13176D2A7A75220028078DBA3BC47EF2265",)
+    assert check.missing_keys == ("6ED0E7B82643E131",)
+    assert check.trusted
+
+
+@pytest.mark.parametrize("keyword", ["BADSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"])
+def test_gpgv_status_any_bad_signature_spoils_a_good_one(keyword):
+    good = (DATA / "gpgv-good.status").read_text()
+    check = parse_gpgv_status(good + f"[GNUPG:] {keyword} 0123456789ABCDEF Someone\n")
+    assert check.bad == (f"{keyword} 0123456789ABCDEF",)
+    assert not check.trusted
+
+
+def test_gpgv_status_ignores_lines_that_are_not_status():
+    check = parse_gpgv_status("VALIDSIG AAAA\n[GNUPG:] VALIDSIG\ngpgv: Good signature\n[GNUPG:] GOODSIG X y\n")
+    assert check.good_keys == () and not check.trusted
