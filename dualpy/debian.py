@@ -219,8 +219,7 @@ def iter_stanzas(lines: Iterable[str]) -> Iterator[dict[str, str]]:
     """Yield the stanzas of a deb822 file (Sources, Packages) as field -> value; continuation lines joined."""
     stanza: dict[str, str] = {}
     key = ""
-    for raw in lines:
-        line = raw.rstrip("\n")
+    for line in lines:
         if not line.strip():
             if stanza:
                 yield stanza

@@ -182,3 +182,41 @@ def test_gpgv_status_any_bad_signature_spoils_a_good_one(keyword):
 def test_gpgv_status_ignores_lines_that_are_not_status():
     check = parse_gpgv_status("VALIDSIG AAAA\n[GNUPG:] VALIDSIG\ngpgv: Good signature\n[GNUPG:] GOODSIG X y\n")
     assert check.good_keys == () and not check.trusted
+
+
+def test_upstream_version_keeps_hyphens_before_the_revision():
+    assert upstream_version("3.14.7-1-2") == "3.14.7-1"
+    assert upstream_version("3.14.7") == "3.14.7"
+
+
+def test_debian_spelling_error_names_the_version():
+    with pytest.raises(UsageError, match="'3.15' is not a CPython release version like 3.14.7 or 3.15.0rc2"):
+        debian_upstream_version("3.15")
+
+
+def test_release_file_tab_indented_lines_lines_without_colon_and_missing_fields():
+    sha = "a" * 64
+    release = parse_release_file(f"Origin: Debian\nSHA256:\n\t{sha} 7 main/source/Sources.xz\nnonsense\n"
+                                 f" {sha} 8 after-nonsense\nCodename: sid\n")
+    assert release.files == {"main/source/Sources.xz": IndexedFile(sha, 7)}
+    assert release.codename == "sid"
+    empty = parse_release_file("")
+    assert (empty.suite, empty.codename, empty.date, empty.valid_until, empty.files) == ("", "", "", "", {})
+
+
+def test_stanzas_colons_in_values_tabs_and_stray_continuations():
+    text = (" stray continuation before any field\nHomepage: https://www.python.org/\nBinary: a,\n\tb\n\n"
+            " stray after a blank line\nPackage: x\n")
+    assert list(iter_stanzas(text.splitlines())) == [
+        {"Homepage": "https://www.python.org/", "Binary": "a,\nb"}, {"Package": "x"}]
+
+
+def test_python_orig_tarballs_with_missing_fields_and_a_bad_size():
+    sha = "b" * 64
+    stanzas = [
+        {"Version": "3.13.1-1", "Checksums-Sha256": f" {sha} 1 python3.13_3.13.1.orig.tar.xz"},  # no Package
+        {"Package": "python3.13"},  # no checksums
+        {"Package": "python3.13", "Checksums-Sha256": f"{sha} ten python3.13_3.13.2.orig.tar.xz"},
+    ]
+    assert list(python_orig_tarballs(stanzas)) == [
+        OrigTarball("python3.13", "", "", "python3.13_3.13.2.orig.tar.xz", sha, -1)]

@@ -164,7 +164,8 @@ def test_find_release_uses_the_recipes_it_is_given():
     assert find_release("3.13.1", given)[1].version == "3.13.1"
     with pytest.raises(UsageError) as caught:
         find_release("3.13.15", given)  # shipped, but not in the recipes given
-    assert "3.13.2, 3.13.1" in str(caught.value)
+    assert str(caught.value) == ("no recipe for Python '3.13.15': known versions are 3.13.2, 3.13.1 "
+                                 "(add one under recipes/)")
     with pytest.raises(UsageError):
         find_release("3.14", given)
 
@@ -207,8 +208,10 @@ def test_no_request_picks_the_newest_final_release_across_recipes():
 
 
 def test_no_request_and_no_final_release_is_a_usage_error():
-    with pytest.raises(UsageError, match="no final release in any recipe.*3.15.0rc2"):
-        find_release(None, recipes_of(recipe_with("3.15", "3.15.0rc2")))
+    with pytest.raises(UsageError) as caught:
+        find_release(None, recipes_of(recipe_with("3.15", "3.15.0rc2", "3.15.0rc1")))
+    assert str(caught.value) == ("no final release in any recipe (known: 3.15.0rc2, 3.15.0rc1): "
+                                 "name one with --python VERSION")
     with pytest.raises(UsageError, match="known: none"):
         newest_stable({})
 
@@ -261,6 +264,27 @@ def test_configure_flags_are_variant_then_profile_in_order():
                                                                       "--enable-optimizations")
     with pytest.raises(UsageError, match="use one of fast, release"):
         recipe.configure_flags(Variant.GIL, "turbo")
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [("minor", 'recipes/3.13.toml: needs minor = "3.X"'),
+     ("variants", "recipes/3.13.toml: needs [variants.gil] with configure = [...]"),
+     ("profiles", "recipes/3.13.toml: needs [profiles.fast]"),
+     ("releases", "recipes/3.13.toml: has no [[releases]]")],
+)
+def test_a_missing_table_is_named_exactly(drop, message):
+    document = {key: value for key, value in MINIMAL.items() if key != drop}
+    with pytest.raises(ConfigurationError) as caught:
+        parse_recipe(document, Path("recipes/3.13.toml"))
+    assert str(caught.value) == message
+
+
+def test_disable_gil_message_exactly():
+    variants = {"gil": {"configure": []}, "freethreaded": {"configure": []}}
+    with pytest.raises(ConfigurationError) as caught:
+        parse_recipe({**MINIMAL, "variants": variants}, Path("r.toml"))
+    assert str(caught.value) == "r.toml: --disable-gil belongs in variants.freethreaded.configure and only there"
 
 
 @pytest.mark.parametrize(
@@ -336,7 +360,7 @@ def test_load_recipes_keys_by_minor_and_names_a_broken_file(tmp_path):
 def test_python_org_url_puts_prereleases_in_the_final_folder():
     assert python_org_url("3.15.0rc2") == "https://www.python.org/ftp/python/3.15.0/Python-3.15.0rc2.tar.xz"
     assert python_org_url("3.14.10") == "https://www.python.org/ftp/python/3.14.10/Python-3.14.10.tar.xz"
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="'3.14' is not a CPython release version"):
         python_org_url("3.14")
 
 
@@ -350,8 +374,15 @@ def test_draft_release_parses_and_says_what_is_unconfirmed():
     assert release == Release("3.13.2", "b" * 64, (
         UpstreamSource("https://www.python.org/ftp/python/3.13.2/Python-3.13.2.tar.xz"),
         DebianArchiveSource("pool/main/p/python3.13/python3.13_3.13.2.orig.tar.xz")))
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="'xyz' is not a sha256"):
         draft_release("3.13.2", "xyz", "p", "s", [])
+
+
+def test_draft_release_wraps_comments_at_110_columns():
+    # "# sha256 of 3.13.2: " is 20 columns; 88 x's and " y." make 111: one column too many
+    entry = draft_release("3.13.2", "b" * 64, "p", "x" * 88 + " y", ["z" * 91 + " w"])
+    assert entry.splitlines()[:4] == ["# sha256 of 3.13.2: " + "x" * 88, "#   y.", "# NOT CONFIRMED: " + "z" * 91,
+                                      "#   w."]
 
 
 RECIPE_TEXT = """minor = "3.13"
@@ -396,7 +427,9 @@ def test_insert_release_newest_first_with_comments_kept_together():
     assert versions_in(newest) == ["3.13.9", "3.13.5", "3.13.1"]
     assert "\n\n# sha256 of 3.13.9: test 3.13.9.\n[[releases]]\n" in newest
     assert 'sha256 = "' + "c" * 64 + '"\n' + 'alternatives = [{ debian = "pool/3.13.9" }]\n\n# about 3.13.5\n' in newest
+    assert "\n\n\n" not in newest
     middle = insert_release(RECIPE_TEXT, entry_for("3.13.2"), "3.13.2", Path("x.toml"))
+    assert "\n\n\n" not in middle
     assert versions_in(middle) == ["3.13.5", "3.13.2", "3.13.1"]
     assert "]\n\n# about 3.13.1\n# (two lines)\n[[releases]]" in middle
     oldest = insert_release(RECIPE_TEXT, entry_for("3.13.0"), "3.13.0", Path("x.toml"))
@@ -410,7 +443,7 @@ def test_insert_release_newest_first_with_comments_kept_together():
 def test_insert_release_refuses_a_duplicate_and_a_wrong_minor():
     with pytest.raises(UsageError, match="x.toml already has a release 3.13.5"):
         insert_release(RECIPE_TEXT, entry_for("3.13.5"), "3.13.5", Path("x.toml"))
-    with pytest.raises(ConfigurationError, match="not a 3.13 version"):
+    with pytest.raises(ConfigurationError, match="^x.toml: release '3.14.1' is not a 3.13 version"):
         insert_release(RECIPE_TEXT, entry_for("3.14.1"), "3.14.1", Path("x.toml"))
-    with pytest.raises(ConfigurationError, match="not be valid TOML"):
+    with pytest.raises(ConfigurationError, match="^x.toml: would not be valid TOML"):
         insert_release(RECIPE_TEXT, "[[releases]\n", "3.13.9", Path("x.toml"))

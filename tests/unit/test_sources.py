@@ -90,8 +90,9 @@ def test_configured_suites_explicit_then_environment_then_default(monkeypatch):
     assert sources.configured_suites() == ("trixie", "sid")
     assert sources.configured_suites("bookworm-backports,experimental") == ("bookworm-backports", "experimental")
     assert sources.configured_suites(" ") == sources.DEFAULT_SUITES
-    with pytest.raises(UsageError, match="not a Debian suite"):
-        sources.configured_suites("../etc")
+    for bad in ("../etc", "-", "a b/c"):
+        with pytest.raises(UsageError, match="not a Debian suite"):
+            sources.configured_suites(bad)
 
 
 def test_archive_keyrings_skip_the_removed_keys(tmp_path):
@@ -136,8 +137,14 @@ def test_judge_signed_not_listed_names_what_is_listed():
 
 def test_judge_signed_unavailable_when_no_index_was_read():
     verdict = sources.judge_signed(Release("3.14.7", "a" * 64, ()), "r",
-                                   sources.SignedLookup("3.14.7", failures=("unstable: timed out",)))
-    assert verdict.status == "unavailable" and "unstable: timed out" in verdict.message
+                                   sources.SignedLookup("3.14.7", failures=("unstable: timed out", "sid: 404")))
+    assert verdict == sources.SignedVerdict(
+        "unavailable", "no signed Debian index could be read (unstable: timed out; sid: 404): "
+        "only the recipe vouches for the sha256")
+    # a tarball without the index that listed it is not evidence
+    orphan = sources.SignedLookup("3.13.5", found=TARBALL_3135)
+    verdict = sources.judge_signed(Release("3.13.5", SHA_3135, ()), "r", orphan)
+    assert verdict.status == "unavailable" and "(no suite given)" in verdict.message
 
 
 def test_lookup_signed_stops_at_the_first_suite_listing_it_and_skips_unreachable_ones(monkeypatch, tmp_path):
