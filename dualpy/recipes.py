@@ -318,7 +318,7 @@ def insert_release(text: str, entry: str, version: str, path: Path) -> str:
     before, after = lines[:insert_at], lines[insert_at:]
     while before and not before[-1].strip():
         before.pop()
-    block = entry.rstrip("\n").splitlines()
+    block = entry.splitlines()
     merged = [*before, "", *block] + (["", *after] if after else [])
     result = "\n".join(merged) + "\n"
     try:

@@ -186,6 +186,7 @@ def test_gpgv_status_ignores_lines_that_are_not_status():
 
 def test_upstream_version_keeps_hyphens_before_the_revision():
     assert upstream_version("3.14.7-1-2") == "3.14.7-1"
+    assert upstream_version("1:3.14.7:x-1") == "3.14.7:x"  # only the epoch ends at the first colon
     assert upstream_version("3.14.7") == "3.14.7"
 
 
@@ -206,9 +207,9 @@ def test_release_file_tab_indented_lines_lines_without_colon_and_missing_fields(
 
 def test_stanzas_colons_in_values_tabs_and_stray_continuations():
     text = (" stray continuation before any field\nHomepage: https://www.python.org/\nBinary: a,\n\tb\n\n"
-            " stray after a blank line\nPackage: x\n")
+            " stray after a blank line\nPackage: x\nXS-Go-Import-Path: y\n")
     assert list(iter_stanzas(text.splitlines())) == [
-        {"Homepage": "https://www.python.org/", "Binary": "a,\nb"}, {"Package": "x"}]
+        {"Homepage": "https://www.python.org/", "Binary": "a,\nb"}, {"Package": "x", "XS-Go-Import-Path": "y"}]
 
 
 def test_python_orig_tarballs_with_missing_fields_and_a_bad_size():

@@ -167,6 +167,25 @@ def test_lookup_signed_stops_at_the_first_suite_listing_it_and_skips_unreachable
     assert lookup.others == {"first": ("3.13.15",)}
 
 
+def test_lookup_signed_not_listed_anywhere_passes_everything_through(monkeypatch, tmp_path):
+    calls = []
+
+    def fake_index(suite, mirror, keyrings, directory):
+        calls.append((suite, mirror, keyrings, directory))
+        if suite == "down":
+            raise SourceUnavailable("timed out")
+        return index_of(suite, TARBALL_3135)
+
+    monkeypatch.setattr(sources, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
+    monkeypatch.setattr(sources, "signed_index", fake_index)
+    monkeypatch.setattr(sources, "archive_url", lambda mirror: f"resolved:{mirror}")
+    lookup = sources.lookup_signed("3.13.99", ["a", "down", "b"], "file:///m", tmp_path / "cache")
+    assert lookup == sources.SignedLookup("3.13.99", None, None, ("a", "b"), {"a": ("3.13.5",), "b": ("3.13.5",)},
+                                          ("down: timed out",))
+    assert calls == [(suite, "resolved:file:///m", [tmp_path / "k.gpg"], tmp_path / "cache")
+                     for suite in ("a", "down", "b")]
+
+
 def test_lookup_signed_lets_a_refused_signature_stop_everything(monkeypatch, tmp_path):
     def refused(suite, mirror, keyrings, directory):
         raise CheckFailed("signature refused")
@@ -183,7 +202,7 @@ def test_lookup_signed_without_keyring_is_unavailable_not_an_error(monkeypatch):
 
     monkeypatch.setattr(sources, "archive_keyrings", no_keyring)
     lookup = sources.lookup_signed("3.13.5", ["unstable"], "file:///archive")
-    assert lookup.found is None and lookup.searched == () and lookup.failures == ("no Debian archive keyring",)
+    assert lookup == sources.SignedLookup("3.13.5", failures=("no Debian archive keyring",))
 
 
 @pytest.fixture
@@ -199,7 +218,12 @@ def archive(tmp_path, monkeypatch):
         f"Suite: stable\nCodename: trixie\nDate: today\nSHA256:\n {digest} {len(sources_xz)} main/source/Sources.xz\n"
     )
     signed_by = SignatureCheck(("B8E5F13176D2A7A75220028078DBA3BC47EF2265",), (), ())
-    monkeypatch.setattr(sources, "verify_signature", lambda raw, keyrings, what: (raw.decode(), signed_by))
+
+    def accept(raw, keyrings, what):
+        assert keyrings == [] and what.endswith("/dists/trixie/InRelease")
+        return raw.decode(), signed_by
+
+    monkeypatch.setattr(sources, "verify_signature", accept)
     return root
 
 
@@ -210,7 +234,8 @@ def test_signed_index_downloads_checks_and_caches_the_extract(archive, tmp_path)
     assert index.signed_by == ("B8E5F13176D2A7A75220028078DBA3BC47EF2265",)
     assert [t.version for t in index.tarballs] == ["3.13.5", "3.15.0rc1"]
     extract = json.loads((cache / "trixie" / "python-orig-tarballs.json").read_text())
-    assert extract["sources_sha256"] == index.sources_sha256 and len(extract["tarballs"]) == 2
+    assert extract == {"suite": "trixie", "sources_sha256": index.sources_sha256,
+                       "tarballs": [t.__dict__ for t in index.tarballs]}
     assert (cache / "trixie" / "InRelease").read_text().startswith("Suite: stable\n")
     # the next run reuses the extract: Sources.xz is not fetched again (it is gone)
     (archive / "dists" / "trixie" / "main" / "source" / "Sources.xz").unlink()
@@ -247,8 +272,21 @@ def test_signed_index_of_a_suite_without_sources(archive, tmp_path):
 
 
 def test_signed_index_unreachable_and_nothing_cached(tmp_path, monkeypatch):
-    with pytest.raises(SourceUnavailable):
+    with pytest.raises(SourceUnavailable, match="nowhere/dists/trixie/InRelease"):
         sources.signed_index("trixie", f"file://{tmp_path}/nowhere", [], tmp_path / "cache")
+
+
+def test_signed_index_unreachable_with_an_incomplete_cache(archive, tmp_path):
+    cache = tmp_path / "cache"
+    sources.signed_index("trixie", f"file://{archive}", [], cache)
+    (cache / "trixie" / "python-orig-tarballs.json").unlink()
+    with pytest.raises(SourceUnavailable, match="unreachable, and the cached index of trixie is incomplete"):
+        sources.signed_index("trixie", f"file://{tmp_path}/nowhere", [], cache)
+
+
+def test_signed_index_takes_the_archive_keyrings_by_default(archive, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "archive_keyrings", lambda: [])
+    assert len(sources.signed_index("trixie", f"file://{archive}", directory=tmp_path / "c").tarballs) == 2
 
 
 def test_index_cache_lives_under_the_cache_dir(monkeypatch, tmp_path):
