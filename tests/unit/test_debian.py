@@ -221,3 +221,88 @@ def test_python_orig_tarballs_with_missing_fields_and_a_bad_size():
     ]
     assert list(python_orig_tarballs(stanzas)) == [
         OrigTarball("python3.13", "", "", "python3.13_3.13.2.orig.tar.xz", sha, -1)]
+
+
+# ---- which archive: each rule of the apt-source reading on its own ----
+
+
+def stanza(**fields):
+    return "\n".join(f"{key.replace('_', '-').title()}: {value}" for key, value in fields.items()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (stanza(types="deb deb-src", uris="http://a/debian", suites="sid"), ["http://a/debian"]),
+        (stanza(types="deb-src", uris="http://a/debian", suites="sid"), []),
+        (stanza(uris="http://a/debian", suites="sid"), []),  # no Types: not a source apt uses
+        (stanza(types="deb", uris="http://a/debian", suites="sid", enabled="no"), []),
+        (stanza(types="deb", uris="http://a/debian", suites="sid", enabled="No"), []),
+        (stanza(types="deb", uris="http://a/debian", suites="sid", enabled="yes"), ["http://a/debian"]),
+        (stanza(types="deb", uris="http://a/debian", suites="trixie-security"), []),
+        (stanza(types="deb", uris="http://a/debian", suites="trixie trixie-security"), ["http://a/debian"]),
+        (stanza(types="deb", uris="http://a/debian"), ["http://a/debian"]),  # no Suites: not a security one
+        (stanza(types="deb", uris="http://a/debian http://b/debian", suites="sid"),
+         ["http://a/debian", "http://b/debian"]),
+        ("# Types: deb\n" + stanza(types="deb", uris="http://a/debian", suites="sid"), ["http://a/debian"]),
+        ("#URIs: http://commented/debian\n" + stanza(types="deb", uris="http://a/debian", suites="sid"),
+         ["http://a/debian"]),
+        (stanza(types="deb", uris="http://a/debian", suites="sid") + "\n"
+         + stanza(types="deb", uris="http://b/debian", suites="sid", enabled="no") + "\n"
+         + stanza(types="deb", uris="http://c/debian/", suites="sid"), ["http://a/debian", "http://c/debian"]),
+    ],
+)
+def test_deb822_rules(text, expected):
+    assert archive_urls([("x.sources", text)]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("deb http://a/debian sid main\n", ["http://a/debian"]),
+        ("deb http://a/debian sid\n", ["http://a/debian"]),  # three words are enough
+        ("deb http://a/debian\n", []),
+        ("deb http://a/debian bookworm-security main\n", []),
+        ("deb http://security/ bookworm main\n", []),
+        ("deb-src http://a/debian sid main\n", []),
+        ("#deb http://a/debian sid main\n", []),
+        ("deb http://a/debian sid main # a comment # with hashes\n", ["http://a/debian"]),
+        ("deb [arch=amd64] http://a/debian sid main\ndeb http://a/debian sid contrib\n", ["http://a/debian"]),
+        ("deb [ arch=amd64 signed-by=/k.gpg ] http://b/debian/ sid main\n", ["http://b/debian"]),
+    ],
+)
+def test_one_line_rules(text, expected):
+    assert archive_urls([("sources.list", text)]) == expected
+
+
+def test_files_keep_their_order_and_duplicates_go():
+    texts = [("a.list", "deb http://x/debian sid main\n"),
+             ("b.sources", stanza(types="deb", uris="http://y/debian http://x/debian/", suites="sid"))]
+    assert archive_urls(texts) == ["http://x/debian", "http://y/debian"]
+
+
+def test_archive_url_takes_the_first_of_the_host(monkeypatch):
+    monkeypatch.setattr("dualpy.debian.read_apt_sources",
+                        lambda: [("a.list", "deb http://x/debian sid main\ndeb http://y/debian sid main\n")])
+    assert archive_url() == "http://x/debian"
+    assert archive_url("") == "http://x/debian"
+    monkeypatch.setattr("dualpy.debian.read_apt_sources", lambda: [])
+    with pytest.raises(UsageError) as caught:
+        archive_url()
+    assert str(caught.value) == ("no Debian archive found in /etc/apt/sources.list{,.d}: "
+                                 "pass --debian-mirror URL")
+
+
+def test_read_apt_sources_reads_list_and_sources_files_only(tmp_path, monkeypatch):
+    (tmp_path / "sources.list").write_text("deb http://x/debian sid main\n")
+    folder = tmp_path / "sources.list.d"
+    folder.mkdir()
+    (folder / "b.sources").write_text("Types: deb\n")
+    (folder / "a.list").write_text("deb http://a sid\n")
+    (folder / "c.list.disabled").write_text("deb http://c sid\n")
+    (folder / "d.list").mkdir()
+    monkeypatch.setattr("dualpy.debian.APT_SOURCE_FILES", (tmp_path / "sources.list", folder, tmp_path / "none"))
+    from dualpy.debian import read_apt_sources
+
+    assert read_apt_sources() == [("sources.list", "deb http://x/debian sid main\n"), ("a.list", "deb http://a sid\n"),
+                                  ("b.sources", "Types: deb\n")]

@@ -162,7 +162,8 @@ def test_lookup_signed_stops_at_the_first_suite_listing_it_and_skips_unreachable
     monkeypatch.setattr(sources, "signed_index", fake_index)
     lookup = sources.lookup_signed("3.13.5", ["down", "first", "second", "third"], "file:///archive")
     assert asked == ["down", "first", "second"]
-    assert lookup.found == TARBALL_3135 and lookup.index is not None and lookup.index.suite == "second"
+    assert lookup.version == "3.13.5" and lookup.found == TARBALL_3135
+    assert lookup.index is not None and lookup.index.suite == "second"
     assert lookup.searched == ("first", "second") and lookup.failures == ("down: down: timed out",)
     assert lookup.others == {"first": ("3.13.15",)}
 
