@@ -3,6 +3,7 @@ parsed (pure): InRelease fields, gpgv status, Sources stanzas, Debian <-> python
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -58,14 +59,21 @@ def read_apt_sources() -> list[tuple[str, str]]:
     return texts
 
 
+MIRROR_ENV = "DUALPY_DEBIAN_MIRROR"
+
+
 def archive_url(explicit: str | None = None) -> str:
-    """The Debian archive URL: --debian-mirror if given, else the first one this host's apt uses."""
+    """The Debian archive URL: --debian-mirror, else $DUALPY_DEBIAN_MIRROR, else the first one this host's apt uses.
+
+    The variable serves hosts whose apt is not Debian's (an Ubuntu CI runner) without a host written into dualpy.
+    """
+    explicit = explicit or os.environ.get(MIRROR_ENV)
     if explicit:
         return explicit.rstrip("/")
     urls = archive_urls(read_apt_sources())
     if not urls:
         raise UsageError(
-            "no Debian archive found in /etc/apt/sources.list{,.d}: pass --debian-mirror URL"
+            f"no Debian archive found in /etc/apt/sources.list{{,.d}}: pass --debian-mirror URL or set {MIRROR_ENV}"
         )
     return urls[0]
 

@@ -282,6 +282,7 @@ def test_files_keep_their_order_and_duplicates_go():
 
 
 def test_archive_url_takes_the_first_of_the_host(monkeypatch):
+    monkeypatch.delenv("DUALPY_DEBIAN_MIRROR", raising=False)
     monkeypatch.setattr("dualpy.debian.read_apt_sources",
                         lambda: [("a.list", "deb http://x/debian sid main\ndeb http://y/debian sid main\n")])
     assert archive_url() == "http://x/debian"
@@ -290,7 +291,16 @@ def test_archive_url_takes_the_first_of_the_host(monkeypatch):
     with pytest.raises(UsageError) as caught:
         archive_url()
     assert str(caught.value) == ("no Debian archive found in /etc/apt/sources.list{,.d}: "
-                                 "pass --debian-mirror URL")
+                                 "pass --debian-mirror URL or set DUALPY_DEBIAN_MIRROR")
+
+
+def test_archive_url_explicit_then_environment_then_host(monkeypatch):
+    monkeypatch.setattr("dualpy.debian.read_apt_sources", lambda: [("a.list", "deb http://host/debian sid main\n")])
+    monkeypatch.setenv("DUALPY_DEBIAN_MIRROR", "http://env/debian/")
+    assert archive_url() == "http://env/debian"
+    assert archive_url("http://flag/debian") == "http://flag/debian"
+    monkeypatch.setenv("DUALPY_DEBIAN_MIRROR", "")
+    assert archive_url() == "http://host/debian"
 
 
 def test_read_apt_sources_reads_list_and_sources_files_only(tmp_path, monkeypatch):
