@@ -316,3 +316,19 @@ def test_read_apt_sources_reads_list_and_sources_files_only(tmp_path, monkeypatc
 
     assert read_apt_sources() == [("sources.list", "deb http://x/debian sid main\n"), ("a.list", "deb http://a sid\n"),
                                   ("b.sources", "Types: deb\n")]
+
+
+def test_a_skipped_stanza_does_not_end_the_file():
+    text = "\n".join([stanza(types="deb-src", uris="http://src/debian", suites="sid"),
+                      stanza(types="deb", uris="http://sec/debian", suites="sid-security"),
+                      stanza(types="deb", suites="sid"),  # no URIs
+                      stanza(types="deb", uris="http://a/debian", suites="sid")])
+    assert archive_urls([("x.sources", text)]) == ["http://a/debian"]
+
+
+def test_read_apt_sources_survives_bytes_that_are_not_utf8(tmp_path, monkeypatch):
+    (tmp_path / "x.list").write_bytes(b"# caf\xe9\ndeb http://x/debian sid main\n")
+    monkeypatch.setattr("dualpy.debian.APT_SOURCE_FILES", (tmp_path,))
+    from dualpy.debian import read_apt_sources
+
+    assert archive_urls(read_apt_sources()) == ["http://x/debian"]
