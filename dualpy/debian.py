@@ -54,7 +54,7 @@ def read_apt_sources() -> list[tuple[str, str]]:
     for location in APT_SOURCE_FILES:
         files = sorted(location.glob("*")) if location.is_dir() else [location]
         for path in files:
-            if path.is_file() and (path.suffix in (".list", ".sources") or path.name == "sources.list"):
+            if path.is_file() and path.suffix in (".list", ".sources"):  # sources.list included
                 texts.append((path.name, path.read_text(errors="replace")))
     return texts
 
