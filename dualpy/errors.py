@@ -33,6 +33,10 @@ class ChecksumMismatch(DualpyError):
     """A downloaded file does not match the recipe's sha256."""
 
 
+class SourceNotProven(DualpyError):
+    """A source's second proof failed: a signature gpgv refused, or a signed index that does not vouch for it."""
+
+
 class SourceUnavailable(DualpyError):
     """No source of a recipe could be downloaded."""
 

@@ -31,7 +31,7 @@ from dualpy.debian import (
     python_orig_tarballs,
     source_package,
 )
-from dualpy.errors import ChecksumMismatch, CheckFailed, SourceUnavailable, UsageError
+from dualpy.errors import ChecksumMismatch, SourceNotProven, SourceUnavailable, UsageError
 from dualpy.files import atomic_write_text, sha256_file
 from dualpy.paths import cache_dir
 from dualpy.recipes import DebianArchiveSource, Release, Source
@@ -188,7 +188,7 @@ def archive_keyrings(directory: Path | None = None) -> list[Path]:
 
 
 def verify_signature(signed: bytes, keyrings: Sequence[Path], what: str) -> tuple[str, SignatureCheck]:
-    """Return the signed text of a clear-signed file and gpgv's verdict once gpgv accepts it; else CheckFailed.
+    """Return the signed text of a clear-signed file and gpgv's verdict once gpgv accepts it; else SourceNotProven.
 
     Only the text inside the signature is returned, so lines added around it are never read (apt's rule).
     """
@@ -210,7 +210,7 @@ def verify_signature(signed: bytes, keyrings: Sequence[Path], what: str) -> tupl
                 f"no key in {', '.join(r.name for r in keyrings)} made it (NO_PUBKEY {' '.join(check.missing_keys)})"
                 if check.missing_keys else "no valid signature"
             )
-            raise CheckFailed(f"{what}: signature refused by gpgv ({reason}); the file was not used")
+            raise SourceNotProven(f"{what}: signature refused by gpgv ({reason}); the file was not used")
         return output.read_text(errors="replace"), check
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.debian import archive_url, orig_tarball_name
-from dualpy.errors import CheckFailed, UsageError
+from dualpy.errors import SourceNotProven, UsageError
 from dualpy.files import atomic_write_text
 from dualpy.recipes import draft_release, insert_release, load_recipes
 from dualpy.sources import configured_suites, lookup_signed, probe_url
@@ -75,7 +75,7 @@ def add(
     if lookup.found is None or lookup.index is None:
         listed = "; ".join(f"{suite}: {', '.join(v) or 'none'}" for suite, v in lookup.others.items())
         problems = "; ".join(lookup.failures)
-        raise CheckFailed(
+        raise SourceNotProven(
             f"no signed Debian index lists {name} (searched {', '.join(lookup.searched) or 'none'}"
             + (f"; they list {listed}" if listed else "") + (f"; unreadable: {problems}" if problems else "")
             + "): nothing to draft from; write the entry by hand from two named sources"

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from dualpy import console
-from dualpy.errors import CheckFailed
+from dualpy.errors import SourceNotProven
 from dualpy.recipes import find_release
 from dualpy.sources import SignedVerdict, configured_suites, fetch_release, judge_signed, lookup_signed
 
@@ -69,5 +69,5 @@ def _say(verdict: SignedVerdict, require_signed: bool) -> None:
         console.info(f"  second source: {verdict.message}")
         return
     if require_signed:
-        raise CheckFailed(f"{verdict.message}; --require-signed asks for both: drop it to accept one source")
+        raise SourceNotProven(f"{verdict.message}; --require-signed asks for both: drop it to accept one source")
     console.warn(verdict.message)

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from dualpy import sources
-from dualpy.errors import CheckFailed
+from dualpy.errors import SourceNotProven
 from dualpy.recipes import find_release
 
 needs_gpg = pytest.mark.skipif(shutil.which("gpg") is None or shutil.which("gpgv") is None,
@@ -55,16 +55,16 @@ def test_gpgv_accepts_a_good_signature_and_returns_only_the_signed_text(signer):
 def test_gpgv_refuses_a_tampered_file(signer):
     sign, keyring, _other = signer
     tampered = sign(RELEASE_TEXT).replace(b"a" * 64, b"a" * 63 + b"b")
-    with pytest.raises(CheckFailed, match="InRelease: signature refused by gpgv \\(BADSIG"):
+    with pytest.raises(SourceNotProven, match="InRelease: signature refused by gpgv \\(BADSIG"):
         sources.verify_signature(tampered, [keyring], "InRelease")
 
 
 @needs_gpg
 def test_gpgv_refuses_a_key_outside_the_keyring_and_an_unsigned_file(signer):
     sign, _keyring, other = signer
-    with pytest.raises(CheckFailed, match="NO_PUBKEY"):
+    with pytest.raises(SourceNotProven, match="NO_PUBKEY"):
         sources.verify_signature(sign(RELEASE_TEXT), [other], "InRelease")
-    with pytest.raises(CheckFailed, match="signature refused"):
+    with pytest.raises(SourceNotProven, match="signature refused"):
         sources.verify_signature(RELEASE_TEXT.encode(), [other], "InRelease")
 
 
@@ -90,7 +90,7 @@ def test_a_tampered_real_inrelease_is_refused(tmp_path):
                   and len(line.split()[0]) == 64)
     forged = raw.replace(digest.encode(), ("0" if digest[0] != "0" else "1").encode() + digest[1:].encode())
     assert forged != raw
-    with pytest.raises(CheckFailed, match="BADSIG"):
+    with pytest.raises(SourceNotProven, match="BADSIG"):
         sources.verify_signature(forged, sources.archive_keyrings(), "InRelease")
 
 

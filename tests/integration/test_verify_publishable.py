@@ -66,7 +66,8 @@ def test_stress_passes_a_thread_safe_project(dual_image: str, tmp_path: Path) ->
     wheelhouse = _build("ext-freethreading", dual_image, tmp_path / "wheels")
     tests = tmp_path / "tests"
     tests.mkdir()
-    (tests / "test_add.py").write_text("import dualpy_ft_ok\n\ndef test_add():\n    assert dualpy_ft_ok.add(2, 3) == 5\n")
+    (tests / "test_add.py").write_text("import dualpy_ft_ok\n\n\ndef test_add():\n"
+                                       "    assert dualpy_ft_ok.add(2, 3) == 5\n")
     code, report = _verify(wheelhouse, dual_image, "--stress", "--threads", "2", "--iterations", "5",
                            "--tests", str(tests))
     assert code == 0, report

@@ -8,7 +8,7 @@ import pytest
 from dualpy import sources
 from dualpy.cli import main
 from dualpy.debian import OrigTarball, ReleaseFile, SignatureCheck
-from dualpy.errors import CheckFailed, ChecksumMismatch, SourceUnavailable, UsageError
+from dualpy.errors import SourceNotProven, ChecksumMismatch, SourceUnavailable, UsageError
 from dualpy.recipes import Release, UpstreamSource
 from dualpy.sources import fetch_release
 
@@ -189,11 +189,11 @@ def test_lookup_signed_not_listed_anywhere_passes_everything_through(monkeypatch
 
 def test_lookup_signed_lets_a_refused_signature_stop_everything(monkeypatch, tmp_path):
     def refused(suite, mirror, keyrings, directory):
-        raise CheckFailed("signature refused")
+        raise SourceNotProven("signature refused")
 
     monkeypatch.setattr(sources, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
     monkeypatch.setattr(sources, "signed_index", refused)
-    with pytest.raises(CheckFailed):
+    with pytest.raises(SourceNotProven):
         sources.lookup_signed("3.13.5", ["unstable"], "file:///archive")
 
 
