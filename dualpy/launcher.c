@@ -60,6 +60,7 @@ typedef long ssize_t;
 #define E2BIG 7
 #define ENOTDIR 20
 #define ERANGE 34
+#define ENAMETOOLONG 36
 
 #if defined(__x86_64__)
 #define ARCH_NAME "x86_64"
@@ -727,8 +728,11 @@ static __attribute__((noreturn)) void pin_error(const char *path, const char *en
  * Several lines (pyenv): the first installed one wins, `variant` (rules 2 and 3) forcing the build.
  */
 static int python_version_file(enum variant variant, struct request *out) {
+    /* the rule text said so far waits while the walk's errors use `message` */
+    size_t kept = message_length;
+    message_length = 0;
     long n = sys4(SYS_getcwd, (long)pin_directory, sizeof pin_directory, 0, 0);
-    if (n == -ERANGE) {
+    if (n == -ERANGE || n == -ENAMETOOLONG) { /* Linux: ENAMETOOLONG past PATH_MAX, ERANGE past the buffer */
         say("dualpy launcher: the working directory is longer than "), say_number(PATH_MAX - 1);
         say(" bytes, so its .python-version cannot be looked for: set DUALPY_PYTHON or work in a shorter path");
         fail();
@@ -783,16 +787,16 @@ static int python_version_file(enum variant variant, struct request *out) {
                 if (!have_first) first = r, have_first = 1;
                 if (lookup(&r, variant)) {
                     *out = r;
-                    return 1;
+                    return message_length = kept, 1;
                 }
             }
             if (have_first) { /* none installed: the first line is reported as missing */
                 *out = first;
-                return 1;
+                return message_length = kept, 1;
             }
-            if (have_lines) return 2;
+            if (have_lines) return message_length = kept, 2;
         }
-        if (same(pin_directory, "/")) return 0;
+        if (same(pin_directory, "/")) return message_length = kept, 0;
         char *slash = pin_directory + length(pin_directory);
         while (slash > pin_directory && *slash != '/') slash--;
         if (slash == pin_directory) pin_directory[1] = '\0';
