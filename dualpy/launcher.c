@@ -471,7 +471,7 @@ static enum kind parse_request(const char *text, struct request *out) {
     else if (starts(s, "cp") && (s[2] == '\0' || s[2] == '@' || s[2] == '-' || is_digit(s[2]))) s += 2;
     else if (starts(s, "python")) s += 6;
     if (s != start && !*s) return KIND_SKIP; /* `cpython`, `cp` or `python` alone: any CPython */
-    if (*s == '@' || *s == '-') s++;
+    if (s != start && (*s == '@' || *s == '-')) s++; /* cpython@3.14, python-3.14 (a bare @3.14 is malformed) */
     char *key = s; /* everything after the version is a download key's -os-arch-libc (or pyenv's -dev) */
     while (*key && *key != '-') key++;
     int has_key = *key == '-';

@@ -391,6 +391,7 @@ CASES = [
     Case("garbage", "refused: is not a Python version", pin="banana\n"),
     Case("major-only", "refused: is not a Python version", pin="3\n"),
     Case("t-and-gil", "refused: is not a Python version", pin="3.13t+gil\n"),
+    Case("bare-at", "refused: is not a Python version", pin="@3.13\n"),
     Case("key-too-many-parts", "refused: is not a Python version", pin="cpython-3.14-linux-{ARCH}-gnu-extra\n"),
     Case("request-over-127-bytes", "refused: is not a Python version", pin="3.13" + "0" * 200 + "\n"),
     Case("rule1-other-implementation", "refused: another implementation", env={"DUALPY_PYTHON": "pypy3.10"}),
