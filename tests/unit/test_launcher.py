@@ -722,3 +722,15 @@ def test_install_returns_a_dataclass_with_the_same_json_keys(tmp_path: Path) -> 
     assert json.loads(json.dumps(document)) == document
     assert result.default_version == "3.13"
     assert "default-version 3.13" in result.config.read_text()
+
+
+def test_cli_install_json_keys_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dualpy.cli import main
+
+    assert main(["launcher", "install", "--prefix", str(tmp_path), "--python", "3.13=/bin/true",
+                 "--python", "3.13t=/bin/true", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"launcher", "links", "config", "default", "interpreters"}
+    assert main(["launcher", "show", "--prefix", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["default_version"] == "3.13"
+    assert main(["launcher", "install", "--prefix", str(tmp_path), "--python", "3.13=/bin/true",
+                 "--default-version", "3.14"]) == 2
