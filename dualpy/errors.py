@@ -33,6 +33,10 @@ class ChecksumMismatch(DualpyError):
     """A downloaded file does not match the recipe's sha256."""
 
 
+class SourceNotProven(DualpyError):
+    """A source's second proof failed: a signature gpgv refused, or a signed index that does not vouch for it."""
+
+
 class SourceUnavailable(DualpyError):
     """No source of a recipe could be downloaded."""
 
@@ -52,10 +56,11 @@ class ContainerFailed(DualpyError):
 def image_absent(tag: str, python: str | None = None) -> ImageNotFound:
     """The one "image absent" error: names the tag and a build command that runs as written."""
     if python is None:
-        import re  # noqa: PLC0415
+        from dualpy.tags import RELEASE_RE  # noqa: PLC0415  (tags imports this module)
 
-        version = re.match(r"^3\.\d+(?:\.\d+(?:(?:a|b|rc)\d+)?)?$", tag.rpartition(":")[2])
-        python = version[0] if version else "3.14"
+        version = tag.rpartition(":")[2]
+        minor_only = version.count(".") == 1 and RELEASE_RE.match(version + ".0") is not None
+        python = version if RELEASE_RE.match(version) or minor_only else "3.14"
     return ImageNotFound(
         f"image {tag} is not in the local engine: build it with `dualpy images build --python {python} --tag {tag}`"
     )

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from dualpy import console
 from dualpy.errors import ConfigurationError, UsageError
 from dualpy.paths import data_dir
-from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant
+from dualpy.tags import ALL_VARIANTS, RELEASE_RE, PythonMinor, PythonTarget, Variant
 
 PROFILES = ("fast", "release")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_RELEASE_RE = re.compile(r"^3\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?$")
+# a < b < rc < final, as PEP 440 orders pre-releases
+_PRE_RANK = {"a": 0, "b": 1, "rc": 2, None: 3}
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,22 @@ class Release:
         return f"Python-{self.version}.tar.xz"
 
     @property
-    def sort_key(self) -> tuple:
-        major, micro, pre, pre_number = _RELEASE_RE.match(self.version).groups()
-        pre_rank = {"a": 0, "b": 1, "rc": 2, None: 3}[pre]
-        return (int(major), int(micro), pre_rank, int(pre_number or 0))
+    def is_prerelease(self) -> bool:
+        """True for an alpha, beta or release candidate (3.15.0rc2)."""
+        return release_sort_key(self.version)[2] < _PRE_RANK[None]
+
+    @property
+    def sort_key(self) -> tuple[int, int, int, int]:
+        return release_sort_key(self.version)
+
+
+def release_sort_key(version: str) -> tuple[int, int, int, int]:
+    """(minor, micro, pre-release rank, pre-release number): sorts 3.15.0b3 < 3.15.0rc1 < 3.15.0 < 3.15.1."""
+    match = RELEASE_RE.match(version)
+    if match is None:
+        raise UsageError(f"{version!r} is not a CPython release version like 3.14.7 or 3.15.0rc2")
+    minor, micro, pre, pre_number = match.groups()
+    return (int(minor), int(micro), _PRE_RANK[pre], int(pre_number or 0))
 
 
 @dataclass(frozen=True)
@@ -74,8 +90,15 @@ class Recipe:
     path: Path
 
     @property
-    def latest(self) -> Release:
+    def newest(self) -> Release:
+        """The newest release of the minor, pre-releases included."""
         return max(self.releases, key=lambda r: r.sort_key)
+
+    @property
+    def latest(self) -> Release:
+        """The release a request for the minor picks: the newest final one, or the newest pre-release if none."""
+        finals = [r for r in self.releases if not r.is_prerelease]
+        return max(finals or self.releases, key=lambda r: r.sort_key)
 
     def configure_flags(self, variant: Variant, profile: str = "fast") -> tuple[str, ...]:
         """The configure flags of one variant under a profile (fast or release)."""
@@ -97,7 +120,7 @@ def _string_list(value: object, path: Path, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_recipe(document: dict, path: Path) -> Recipe:
+def parse_recipe(document: dict[str, Any], path: Path) -> Recipe:
     """Return the Recipe a TOML document describes, or raise ConfigurationError naming the file."""
     known = {"minor", "variants", "profiles", "releases"}
     unknown = set(document) - known
@@ -108,7 +131,7 @@ def parse_recipe(document: dict, path: Path) -> Recipe:
     except (KeyError, UsageError):
         raise _fail(path, "needs minor = \"3.X\"") from None
     variants = document.get("variants", {})
-    configure = {}
+    configure: dict[Variant, tuple[str, ...]] = {}
     for variant in ALL_VARIANTS:
         if variant.value not in variants:
             raise _fail(path, f"needs [variants.{variant.value}] with configure = [...]")
@@ -127,7 +150,7 @@ def parse_recipe(document: dict, path: Path) -> Recipe:
     releases = []
     for entry in document.get("releases", []):
         version = str(entry.get("version", ""))
-        match = _RELEASE_RE.match(version)
+        match = RELEASE_RE.match(version)
         if not match or PythonMinor.parse(version) != minor:
             raise _fail(path, f"release {version!r} is not a {minor} version like {minor}.0")
         sha256 = str(entry.get("sha256", "")).lower()
@@ -154,7 +177,7 @@ def parse_recipe(document: dict, path: Path) -> Recipe:
 def load_recipes(directory: Path | None = None) -> dict[PythonMinor, Recipe]:
     """Return every recipe in the recipes directory, keyed by minor."""
     directory = directory or data_dir("recipes")
-    recipes = {}
+    recipes: dict[PythonMinor, Recipe] = {}
     for path in sorted(directory.glob("*.toml")):
         try:
             document = tomllib.loads(path.read_text())
@@ -171,9 +194,41 @@ def known_versions(recipes: dict[PythonMinor, Recipe]) -> list[str]:
     return [r.version for r in sorted(releases, key=lambda r: r.sort_key, reverse=True)]
 
 
-def find_release(request: str, recipes: dict[PythonMinor, Recipe] | None = None) -> tuple[Recipe, Release]:
-    """Return the recipe and release a request names: '3.13.15' exactly, or '3.13' for its latest."""
+def newest_stable(recipes: dict[PythonMinor, Recipe]) -> tuple[Recipe, Release]:
+    """The recipe and release of the newest final (not pre-) release across all recipes."""
+    finals = [(recipe, r) for recipe in recipes.values() for r in recipe.releases if not r.is_prerelease]
+    if not finals:
+        raise UsageError(
+            f"no final release in any recipe (known: {', '.join(known_versions(recipes)) or 'none'}): "
+            "name one with --python VERSION"
+        )
+    return max(finals, key=lambda pair: pair[1].sort_key)
+
+
+def prerelease_notice(recipe: Recipe, release: Release) -> str | None:
+    """The sentence that says a request for a minor picked a pre-release (None when it picked a final)."""
+    if not release.is_prerelease:
+        return None
+    return (
+        f"Python {recipe.minor} has no final release in {recipe.path.name}: using the pre-release {release.version} "
+        f"(name a version to silence this, e.g. --python {release.version})"
+    )
+
+
+_said: set[str] = set()
+
+
+def find_release(
+    request: str | None, recipes: dict[PythonMinor, Recipe] | None = None
+) -> tuple[Recipe, Release]:
+    """Return the recipe and release a request names: '3.13.15' exactly, '3.13' for its latest, None for the newest.
+
+    A minor picks its newest final release; only a minor with no final release picks a pre-release, and says so
+    (a console warning, once per version). None picks the newest final release across all recipes.
+    """
     recipes = recipes if recipes is not None else load_recipes()
+    if request is None:
+        return newest_stable(recipes)
     request = request.strip()
     unknown = UsageError(
         f"no recipe for Python {request!r}: known versions are {', '.join(known_versions(recipes))}"
@@ -186,9 +241,89 @@ def find_release(request: str, recipes: dict[PythonMinor, Recipe] | None = None)
     recipe = recipes.get(minor)
     if recipe is None:
         raise unknown
-    if _RELEASE_RE.match(request):
+    if RELEASE_RE.match(request):
         for release in recipe.releases:
             if release.version == request:
                 return recipe, release
         raise unknown
-    return recipe, recipe.latest
+    release = recipe.latest
+    notice = prerelease_notice(recipe, release)
+    if notice and release.version not in _said:
+        _said.add(release.version)
+        console.warn(notice)
+    return recipe, release
+
+
+# ---- Drafting a release entry (pure): `dualpy recipes add` feeds it what the signed index says ----
+
+
+def python_org_url(version: str) -> str:
+    """python.org's tarball URL: pre-releases sit in their final version's folder (3.15.0/Python-3.15.0rc2.tar.xz)."""
+    match = RELEASE_RE.match(version)
+    if match is None:
+        raise UsageError(f"{version!r} is not a CPython release version like 3.14.7 or 3.15.0rc2")
+    return f"https://www.python.org/ftp/python/3.{match[1]}.{match[2]}/Python-{version}.tar.xz"
+
+
+def draft_release(version: str, sha256: str, debian_path: str, provenance: str, unconfirmed: list[str]) -> str:
+    """The TOML of one [[releases]] entry, its comment naming where the sha256 came from and what is unconfirmed."""
+    if not _SHA256_RE.match(sha256):
+        raise UsageError(f"{sha256!r} is not a sha256")
+    lines = textwrap.wrap(f"sha256 of {version}: {provenance}.", 110, initial_indent="# ", subsequent_indent="#   ")
+    for item in unconfirmed:
+        lines += textwrap.wrap(f"NOT CONFIRMED: {item}.", 110, initial_indent="# ", subsequent_indent="#   ")
+    lines += [
+        "[[releases]]",
+        f'version = "{version}"',
+        f'url = "{python_org_url(version)}"',
+        f'sha256 = "{sha256}"',
+        f'alternatives = [{{ debian = "{debian_path}" }}]',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_VERSION_LINE_RE = re.compile(r'^version\s*=\s*"([^"]*)"')
+
+
+def _entry_version(lines: list[str]) -> str | None:
+    """The version = "..." of the entry these lines start, looking no further than the next table header."""
+    for line in lines:
+        if line.lstrip().startswith("["):
+            return None
+        match = _VERSION_LINE_RE.match(line.strip())
+        if match:
+            return match[1]
+    return None
+
+
+def insert_release(text: str, entry: str, version: str, path: Path) -> str:
+    """Return a recipe file's text with entry placed newest-first among its releases (comments kept with theirs).
+
+    Refuses a version the file already has, and any result parse_recipe would refuse.
+    """
+    lines = text.splitlines()
+    new_key = release_sort_key(version)
+    insert_at = len(lines)
+    for number, line in enumerate(lines):
+        if line.strip() != "[[releases]]":
+            continue
+        existing = _entry_version(lines[number + 1:])
+        if existing == version:
+            raise UsageError(f"{path} already has a release {version}: edit it there")
+        if existing is not None and RELEASE_RE.match(existing) and release_sort_key(existing) < new_key:
+            insert_at = number
+            while insert_at > 0 and lines[insert_at - 1].startswith("#"):
+                insert_at -= 1
+            break
+    before, after = lines[:insert_at], lines[insert_at:]
+    while before and not before[-1].strip():
+        before.pop()
+    block = entry.splitlines()
+    merged = [*before, "", *block] + (["", *after] if after else [])
+    result = "\n".join(merged) + "\n"
+    try:
+        document = tomllib.loads(result)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(path, f"would not be valid TOML with the new entry ({exc})") from None
+    parse_recipe(document, path)
+    return result

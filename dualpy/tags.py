@@ -51,7 +51,10 @@ def parse_variants(text: str) -> tuple[Variant, ...]:
 
 
 _MINOR_RE = re.compile(r"^(?:cp)?3\.?(\d{1,2})$")
-_VERSION_RE = re.compile(r"^3\.(\d{1,2})\.(\d+)(?:(a|b|rc)(\d+))?$")
+RELEASE_RE = re.compile(r"^3\.(\d{1,2})\.(\d+)(?:(a|b|rc)(\d+))?$")
+"""A CPython release version as python.org spells it: 3.14.7, 3.15.0rc2 (groups: minor, micro, pre, pre number).
+
+The one release-version pattern: PythonMinor.parse, recipes and the Debian version mapping all use it."""
 
 
 @dataclass(frozen=True, order=True)
@@ -65,7 +68,7 @@ class PythonMinor:
     def parse(cls, text: str) -> PythonMinor:
         """Return the minor named by '3.13', '313', 'cp313' or a full version '3.13.5'."""
         text = text.strip()
-        full = _VERSION_RE.match(text)
+        full = RELEASE_RE.match(text)
         if full:
             return cls(3, int(full.group(1)))
         match = _MINOR_RE.match(text)

@@ -57,7 +57,9 @@ def inspect(
     console.stdout.print(f"{facts.tag}  {facts.id[:19]}  {facts.size_bytes / 1e6:.0f} MB")
     console.stdout.print(table)
     if facts.launcher:
-        console.stdout.print(f"launcher {facts.launcher.path} (default {facts.launcher.default}): "
+        version = facts.launcher.default_version
+        default = facts.launcher.default + (f" {version}" if version else "")
+        console.stdout.print(f"launcher {facts.launcher.path} (default {default}): "
                              + ", ".join(f"{k} -> {v}" for k, v in facts.launcher.interpreters.items()),
                              markup=False)
     else:

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 
 from dualpy import console, engine
 from dualpy.base import resolve_base_image
@@ -26,8 +26,7 @@ from dualpy.tags import ALL_VARIANTS, Variant
 def resolve_pythons(request: str | None) -> tuple[PythonRelease, ...]:
     """The releases a --python request names: '3.14', '3.13.15', '3.13,3.14,3.15', or None for the default."""
     if request is None:
-        # recipes.find_release(None) picks the newest final release (sources-signed's recipes.py).
-        return (PythonRelease(*find_release(cast(str, request))),)
+        return (PythonRelease(*find_release(None)),)  # the newest final release across the recipes
     parts = [part.strip() for part in request.split(",") if part.strip()]
     if not parts:
         raise UsageError("--python is empty: pass a release (3.14.7), a minor (3.14) or several (3.13,3.14,3.15)")

@@ -76,6 +76,7 @@ class LauncherFacts:
     config: str
     default: str
     interpreters: Mapping[str, str]
+    default_version: str | None = None  # shown by `images inspect`; not in its JSON (its shape predates it)
 
     def to_json(self) -> dict[str, object]:
         return {"path": self.path, "config": self.config, "default": self.default,
@@ -107,8 +108,9 @@ def parse_inspection_output(stdout: str) -> tuple[tuple[InterpreterFacts, ...], 
                          for line in probe_text.splitlines() if line.startswith("{"))
     if not launcher_text.strip():
         return interpreters, None
-    known, default = launcher.parse_config(launcher_text)
-    return interpreters, LauncherFacts(LAUNCHER_PATH, LAUNCHER_CONFIG_PATH, default.value, dict(known))
+    config = launcher.LauncherConfig.parse(launcher_text)
+    return interpreters, LauncherFacts(LAUNCHER_PATH, LAUNCHER_CONFIG_PATH, config.default.value,
+                                       dict(config.interpreters), config.default_version)
 
 
 def inspect_image(tag: str) -> ImageInspection:

@@ -59,11 +59,10 @@ def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
 
 
 def render_launcher_config(spec: ImageSpec) -> str:
-    """The launcher configuration: every interpreter of the image, the default build and (several minors) version."""
+    """The launcher configuration: every interpreter of the image, the default build and the default minor."""
     interpreters = {t.request: f"{t.prefix}/bin/{t.executable_name}" for t in spec.targets}
-    # One minor: the launcher's own rule (the newest installed) already picks it, and the file stays as it was.
-    default_version = str(spec.default_python.recipe.minor) if len(spec.pythons) > 1 else None
-    return launcher.render_config(interpreters, spec.default_variant, default_version)
+    # The spec knows which releases are pre-releases (the launcher only sees minors): it names the default minor.
+    return launcher.render_config(interpreters, spec.default_variant, str(spec.default_python.recipe.minor))
 
 
 @dataclass(frozen=True)

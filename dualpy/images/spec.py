@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.version import Version
-
 from dualpy import __version__
 from dualpy.errors import UsageError
 from dualpy.recipes import Recipe, Release
@@ -30,7 +28,7 @@ def default_tag_for(releases: Sequence[Release]) -> str:
     """
     if not releases:
         raise UsageError("an image needs at least one Python: pass --python 3.14 (or 3.13,3.14,3.15)")
-    return default_tag("-".join(r.version for r in sorted(releases, key=lambda r: Version(r.version))))
+    return default_tag("-".join(r.version for r in sorted(releases, key=lambda r: r.sort_key)))
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class PythonRelease:
 
     @property
     def is_prerelease(self) -> bool:
-        return Version(self.release.version).is_prerelease
+        return self.release.is_prerelease
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def test_stress_passes_a_thread_safe_project(dual_image: str, tmp_path: Path) ->
     wheelhouse = _build("ext-freethreading", dual_image, tmp_path / "wheels")
     tests = tmp_path / "tests"
     tests.mkdir()
-    (tests / "test_add.py").write_text("import dualpy_ft_ok\n\ndef test_add():\n    assert dualpy_ft_ok.add(2, 3) == 5\n")
+    (tests / "test_add.py").write_text("import dualpy_ft_ok\n\n\ndef test_add():\n"
+                                       "    assert dualpy_ft_ok.add(2, 3) == 5\n")
     code, report = _verify(wheelhouse, dual_image, "--stress", "--threads", "2", "--iterations", "5",
                            "--tests", str(tests))
     assert code == 0, report
@@ -86,10 +87,13 @@ def _retag(wheel: Path, destination: Path, platform: str) -> Path:
     with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         files = {}
         for info in source.infolist():
+            if info.is_dir():
+                continue
             data = source.read(info)
             if info.filename.endswith(".dist-info/WHEEL"):
-                lines = [line for line in data.decode().splitlines() if not line.startswith("Tag:")]
-                data = ("\n".join(lines) + f"\nTag: {python}-{abi}-{platform}\n").encode()
+                lines = [line for line in data.decode().splitlines() if line and not line.startswith("Tag:")]
+                lines += [f"Tag: {python}-{abi}-{one}" for one in platform.split(".")]
+                data = ("\n".join(lines) + "\n").encode()
             files[info.filename] = data
         record = next(n for n in files if n.endswith(".dist-info/RECORD"))
         rows = "".join(f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},"

@@ -25,6 +25,12 @@ def test_no_launcher_file_is_none():
     assert launcher is None
 
 
+def test_the_default_minor_is_read_but_kept_out_of_the_json():
+    _interpreters, launcher = parse_inspection_output("--- launcher\n" + CONFIG)
+    assert launcher is not None and launcher.default_version == "3.14"
+    assert "default_version" not in launcher.to_json()
+
+
 def test_install_tags_skip_the_cp39_link():
     listing = "/opt/python/cp314-cp314t\n/opt/python/cp39-cp39\n/opt/python/cp313-cp313\n"
     assert parse_install_tags(listing) == ["cp313-cp313", "cp314-cp314t"]

@@ -124,9 +124,9 @@ def test_multi_python_image_runs_the_newest_final_gil_build_by_default():
     assert set(interpreters) == {"3.13", "3.13t", "3.14", "3.14t"}
 
 
-def test_one_python_launcher_config_is_unchanged():
+def test_one_python_launcher_config_names_its_two_builds():
     config = images.render_launcher_config(spec())
-    assert "default-version" not in config
+    assert "default-version 3.13" in config
     assert launcher.parse_config(config) == ({"3.13": "/opt/python/cp313-cp313/bin/python3.13",
                                               "3.13t": "/opt/python/cp313-cp313t/bin/python3.13t"}, Variant.GIL)
 
