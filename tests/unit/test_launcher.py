@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,15 +229,7 @@ MINORS_CONFIG = ("3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t")  # 3.15 is a
 CONTROL_BYTES = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
 
 
-def _marker_registered(name: str) -> bool:
-    """Whether pyproject.toml registers a marker (--strict-markers refuses an unregistered one)."""
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    markers = tomllib.loads(pyproject.read_text())["tool"]["pytest"]["ini_options"].get("markers", [])
-    return any(marker.split(":")[0].strip() == name for marker in markers)
-
-
-# Tests on the aarch64 build carry the `aarch64` marker once pyproject.toml registers it (request in the note).
-AARCH64_MARKS = [pytest.mark.aarch64] if _marker_registered("aarch64") else []
+AARCH64_MARKS = [pytest.mark.aarch64]
 TARGETS = [pytest.param("native", id="native"), pytest.param("aarch64", id="aarch64-qemu", marks=AARCH64_MARKS)]
 
 
