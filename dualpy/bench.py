@@ -203,12 +203,12 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str
 
 
 def plot(report: BenchReport, destination: Path) -> Path:
-    """Write a PNG of speed-up against threads for both builds (needs matplotlib: pip install 'dualpy[plot]')."""
+    """Write a PNG of speed-up against threads for both builds (needs matplotlib: the plot extra)."""
     try:  # an optional dependency without type information: Any, through importlib
         importlib.import_module("matplotlib").use("Agg")
         plt = importlib.import_module("matplotlib.pyplot")
     except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'dualpy[plot]'") from None
+        raise UsageError("--plot needs matplotlib: pip install '.[plot]' in a dualpy checkout") from None
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, curve in report.summary.speedup.items():
         axes.plot([int(n) for n in curve], list(curve.values()), marker="o", label=f"threads, {label}")

@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 
 # "\\[" keeps "[tool.dualpy]" literal in the help, which typer renders as rich markup.
-app = typer.Typer(help="dualpy's configuration (\\[tool.dualpy], DUALPY_* variables, flags).", no_args_is_help=True)
+app = command_group("dualpy's configuration ([tool.dualpy], DUALPY_* variables, flags).")
 
 
 @app.command("show")

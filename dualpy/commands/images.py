@@ -7,12 +7,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.commands import publish as publish_commands
 from dualpy.images import build_image, inspect_image
 from dualpy.tags import parse_variants
 
-app = typer.Typer(help="Dual GIL / free-threaded CPython images.", no_args_is_help=True)
+app = command_group("Dual GIL / free-threaded CPython images.")
 
 
 @app.command("build")

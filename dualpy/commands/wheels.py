@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.tags import parse_variants
 from dualpy.wheels import WheelsRequest, build_wheels, print_config, split_pythons
 
-app = typer.Typer(help="Build GIL and free-threaded wheels with cibuildwheel.", no_args_is_help=True)
+app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 
 
 @app.command("build")
