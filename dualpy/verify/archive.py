@@ -193,6 +193,7 @@ def open_archive(fd: int, limits: Limits) -> Archive:
 
 def _members(infos: list[zipfile.ZipInfo], problems: Findings, unusual: Findings, limits: Limits) -> list[Member]:
     seen: set[str] = set()
+    methods: dict[str, int] = {}
     declared = 0
     members = []
     for info in infos:
@@ -205,11 +206,14 @@ def _members(infos: list[zipfile.ZipInfo], problems: Findings, unusual: Findings
         if info.compress_type not in METHODS:
             problems.add(f"{name} uses compression method {info.compress_type}, which installers cannot read")
         elif info.compress_type in UNUSUAL_METHODS:
-            unusual.add(f"{name} is {METHODS[info.compress_type]}-compressed")
+            methods[METHODS[info.compress_type]] = methods.get(METHODS[info.compress_type], 0) + 1
         declared += info.file_size
         mode = info.external_attr >> 16 if info.create_system == _UNIX else 0
         members.append(Member(name, bool(info.flag_bits & _UTF8), info.compress_type, info.flag_bits, info.CRC,
                               info.compress_size, info.file_size, info.header_offset, mode))
+    for method, count in sorted(methods.items()):
+        unusual.add(f"{count} member(s) {method}-compressed: Python's zipfile reads them, but wheel tools write "
+                    "stored or deflated members and not every installer reads others")
     if declared > limits.inflated_bytes:
         problems.add(f"its members unpack to {declared} bytes, over the bound of {limits.inflated_bytes}")
     return members
@@ -338,24 +342,26 @@ def _lzma(raw: Iterator[bytes], flags: int) -> Iterator[bytes]:
     return _drain(decompressor, rest(), bool(flags & _LZMA_EOS))
 
 
+def _unpacked(archive: Archive, member: Member) -> Iterator[bytes]:
+    raw = _raw_chunks(archive.fd, member.data_offset, member.compressed_size)
+    if member.method == STORED:
+        yield from raw
+    elif member.method == DEFLATED:
+        yield from _inflate(raw)
+    elif member.method == BZIP2:
+        yield from _drain(bz2.BZ2Decompressor(), raw, True)
+    elif member.method == LZMA:
+        yield from _lzma(raw, member.flags)
+    else:
+        raise ArchiveError(f"compression method {member.method} cannot be read")
+
+
 def stream(archive: Archive, member: Member) -> Iterator[bytes]:
     """A member's content in pieces of at most 1 MiB; ArchiveError once it proves corrupt or not its declared size."""
-    raw = _raw_chunks(archive.fd, member.data_offset, member.compressed_size)
-    pieces: Iterator[bytes]
-    if member.method == STORED:
-        pieces = raw
-    elif member.method == DEFLATED:
-        pieces = _inflate(raw)
-    elif member.method == BZIP2:
-        pieces = _drain(bz2.BZ2Decompressor(), raw, True)
-    elif member.method == LZMA:
-        pieces = _lzma(raw, member.flags)
-    else:
-        raise ArchiveError(f"{member.name}: compression method {member.method} cannot be read")
     produced = 0
     crc = 0
     try:
-        for piece in pieces:
+        for piece in _unpacked(archive, member):
             produced += len(piece)
             if produced > member.size:
                 raise ArchiveError(f"{member.name} unpacks past the {member.size} bytes the directory declares")

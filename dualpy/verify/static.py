@@ -257,13 +257,16 @@ def _same_version(text: str, version: str) -> bool:
 
 
 def _parse_record(text: str, member_count: int) -> tuple[dict[str, _Row], Findings]:
-    """RECORD's rows by path, and what is malformed in it; linear in its size, bounded by the member count."""
+    """RECORD's rows by path, and what is malformed in them; ValueError when RECORD as a whole cannot be used.
+
+    Linear in RECORD's size, and bounded by the member count: a RECORD of millions of blank lines is refused by a
+    line count before any parsing.
+    """
     rows: dict[str, _Row] = {}
     problems = Findings()
     lines = text.count("\n") + 1
     if lines > member_count + _RECORD_SLACK:
-        problems.add(f"RECORD has {lines} lines for {member_count} members")
-        return rows, problems
+        raise ValueError(f"RECORD has {lines} lines for {member_count} members")
     reader = csv.reader(io.StringIO(text))
     try:
         for row in reader:
@@ -276,7 +279,7 @@ def _parse_record(text: str, member_count: int) -> tuple[dict[str, _Row], Findin
                 problems.add(f"RECORD lists {row[0]} twice")
             rows[row[0]] = _Row(row[1], row[2])
     except csv.Error as exc:
-        problems.add(f"RECORD is not valid CSV at line {reader.line_num}: {exc}")
+        raise ValueError(f"RECORD is not valid CSV at line {reader.line_num}: {exc}") from None
     return rows, problems
 
 
@@ -515,9 +518,14 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
     top_level = _read_text(archive, by_name, f"{dist_info}/top_level.txt", limits, {}, "top_level")
     record_errors: dict[str, str] = {}
     record_text = _read_text(archive, by_name, f"{dist_info}/RECORD", limits, record_errors, "RECORD")
-    rows, record_problems = _parse_record(record_text, len(members)) if record_text is not None else ({}, Findings())
-    if record_text is None:
-        record_problems.add(record_errors["RECORD"])
+    rows: dict[str, _Row] = {}
+    record_problems = Findings()
+    record_error = record_errors.get("RECORD")
+    if record_text is not None:
+        try:
+            rows, record_problems = _parse_record(record_text, len(members))
+        except ValueError as exc:
+            record_error = str(exc)
     digests = _stream_members(archive, _hashers(rows))
     native = any(_is_native(n) for n in names)
     pure = all(t.abi == "none" and t.platform == "any" for t in tags)
@@ -526,7 +534,7 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
         paths,
         _check_metadata(wheel, name, version, dist_info, set(names), wheel_file, metadata, errors, native, pure),
         _check_tags(wheel, tags, wheel_file, errors.get("WHEEL", "")),
-        (_fail(wheel, RECORD, str(record_problems)) if record_text is None
+        (_fail(wheel, RECORD, record_error) if record_error is not None
          else _check_record(wheel, dist_info, files, rows, record_problems, digests)),
         *_check_stable_abi(wheel, tags),
         _check_suffixes(wheel, tags, names),
