@@ -156,7 +156,7 @@ def _writable(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}; give the report another path") from None
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(mode):
         raise UsageError(f"{path} is a directory; give the report a file name, such as {path / 'report'}")
     if not stat.S_ISREG(mode):
