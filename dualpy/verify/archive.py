@@ -99,7 +99,6 @@ class Archive:
     """An archive whose central directory was read: its members, and what is wrong with its structure."""
 
     fd: int
-    size: int
     members: list[Member]
     problems: Findings
     unusual: Findings  # readable but out of the ordinary (bzip2 or LZMA members)
@@ -124,17 +123,10 @@ def _file_kind(mode: int) -> str:
     return next((kind for test, kind in kinds.items() if test(mode)), "special file")
 
 
-def _pread_exact(fd: int, length: int, offset: int) -> bytes:
-    data = os.pread(fd, length, offset)
-    if len(data) != length:
-        raise ArchiveError(f"the file ends inside the archive (wanted {length} bytes at offset {offset})")
-    return data
-
-
 def _end_record(fd: int, size: int) -> tuple[int, int, int, int]:
     """(entries, directory offset, directory size, where the directory must end) from the end record(s)."""
     tail_size = min(size, _END.size + 0xFFFF)
-    tail = _pread_exact(fd, tail_size, size - tail_size)
+    tail = os.pread(fd, tail_size, size - tail_size)
     position = len(tail)
     while True:
         position = tail.rfind(b"PK\x05\x06", 0, position)
@@ -149,13 +141,12 @@ def _end_record(fd: int, size: int) -> tuple[int, int, int, int]:
     if disk or directory_disk:
         raise ArchiveError("a multi-disk (split) zip archive")
     if entries == 0xFFFF or 0xFFFFFFFF in (directory_size, directory_offset):
-        if end_at < _END64_LOCATOR.size:
+        locator_at = end_at - _END64_LOCATOR.size
+        locator = os.pread(fd, _END64_LOCATOR.size, max(locator_at, 0))
+        signature, _disk, record_at, _disks = _END64_LOCATOR.unpack(locator.ljust(_END64_LOCATOR.size, b"\0"))
+        if signature != b"PK\x06\x07" or record_at + _END64.size > locator_at:
             raise ArchiveError("a Zip64 end record is announced but missing")
-        signature, _disk, record_at, _disks = _END64_LOCATOR.unpack(
-            _pread_exact(fd, _END64_LOCATOR.size, end_at - _END64_LOCATOR.size))
-        if signature != b"PK\x06\x07" or record_at + _END64.size > end_at:
-            raise ArchiveError("a Zip64 end record is announced but missing")
-        fields64 = _END64.unpack(_pread_exact(fd, _END64.size, record_at))
+        fields64 = _END64.unpack(os.pread(fd, _END64.size, record_at))
         if fields64[0] != b"PK\x06\x06":
             raise ArchiveError("the Zip64 end record is corrupt")
         entries, directory_size, directory_offset = fields64[7], fields64[8], fields64[9]
@@ -188,7 +179,7 @@ def open_archive(fd: int, limits: Limits) -> Archive:
     problems, unusual = Findings(), Findings()
     members = _members(infos, problems, unusual, limits)
     members = _locate(fd, members, directory_offset, problems)
-    return Archive(fd, size, members, problems, unusual)
+    return Archive(fd, members, problems, unusual)
 
 
 def _members(infos: list[zipfile.ZipInfo], problems: Findings, unusual: Findings, limits: Limits) -> list[Member]:
@@ -220,7 +211,7 @@ def _members(infos: list[zipfile.ZipInfo], problems: Findings, unusual: Findings
 
 
 def _raw_name(member: Member) -> bytes:
-    return member.name.encode("utf-8" if member.utf8 else "cp437", "surrogateescape")
+    return member.name.encode("utf-8" if member.utf8 else "cp437")
 
 
 def _locate(fd: int, members: list[Member], directory_offset: int, problems: Findings) -> list[Member]:
@@ -252,10 +243,11 @@ def _locate(fd: int, members: list[Member], directory_offset: int, problems: Fin
         data_offset = member.offset + _LOCAL.size + fields[9] + fields[10]
         ends.append((member.offset, member, data_offset + member.compressed_size))
         located.append(replace(member, data_offset=data_offset))
-    boundaries = [offset for offset, _member, _end in ends[1:]] + [directory_offset]
-    if ends and ends[0][0] != 0:
-        problems.add(f"{ends[0][0]} bytes before the first member are not in the central directory")
-    for (_offset, member, end), following in zip(ends, boundaries, strict=True):
+    boundaries = [offset for offset, _member, _end in ends] + [directory_offset]
+    if boundaries[0] != 0:
+        problems.add(f"{boundaries[0]} bytes before the first member are not in the central directory")
+    for index, (_offset, member, end) in enumerate(ends):
+        following = boundaries[index + 1]
         if following < end:
             problems.add(f"{member.name} overlaps the next entry (overlapping entries: a zip bomb shape)")
         elif following > end and not _descriptor_fits(fd, member, end, following):
@@ -275,8 +267,8 @@ def _descriptor_fits(fd: int, member: Member, end: int, following: int) -> bool:
 def _raw_chunks(fd: int, offset: int, length: int) -> Iterator[bytes]:
     while length > 0:
         data = os.pread(fd, min(CHUNK, length), offset)
-        if not data:
-            raise ArchiveError("the file ends inside a member's data")
+        if not data:  # the file shrank under us: the size check then fails the member
+            return
         offset += len(data)
         length -= len(data)
         yield data
@@ -317,20 +309,10 @@ def _drain(decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor, raw: Itera
 
 def _lzma(raw: Iterator[bytes], flags: int) -> Iterator[bytes]:
     """LZMA as zip stores it: a 4-byte header, the LZMA1 properties, then a raw stream (APPNOTE 5.8.8)."""
-    head = b""
-    for chunk in raw:
-        head += chunk
-        if len(head) >= 4:
-            break
-    if len(head) < 4:
-        raise ArchiveError("the LZMA header is truncated")
-    properties_size = int.from_bytes(head[2:4], "little")
-    if properties_size != 5 or len(head) < 4 + properties_size:
+    head = next(raw, b"")  # the first piece holds the 9-byte header unless the member is shorter
+    if len(head) < 9 or head[2:4] != b"\x05\x00" or head[4] >= 9 * 5 * 5:
         raise ArchiveError("the LZMA properties are malformed")
-    properties = head[4:9]
-    packed, dict_size = properties[0], int.from_bytes(properties[1:5], "little")
-    if packed >= 9 * 5 * 5:
-        raise ArchiveError("the LZMA properties are malformed")
+    packed, dict_size = head[4], int.from_bytes(head[5:9], "little")
     lzma_filter = {"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": packed % 9, "lp": packed // 9 % 5,
                    "pb": packed // 45}
     decompressor = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[lzma_filter])

@@ -92,7 +92,7 @@ def _warn(wheel: str, check: str, message: str) -> CheckResult:
     return CheckResult(wheel, check, Status.WARN, message)
 
 
-def _verdict(wheel: str, check: str, problems: Findings, warnings: Findings, ok: str = "") -> CheckResult:
+def _verdict(wheel: str, check: str, problems: Findings, warnings: Findings, ok: str) -> CheckResult:
     if problems:
         return _fail(wheel, check, str(problems))
     if warnings:
@@ -107,7 +107,7 @@ def _dist_info(names: list[str]) -> str | None:
 
 def _decode(data: bytes, what: str) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode()
     except UnicodeDecodeError as exc:
         raise ValueError(f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
 
@@ -171,10 +171,11 @@ def _minor(interpreter: str) -> int | None:
     return int(match[2]) if match and match[1] == "3" else None
 
 
-def _check_tags(wheel: str, filename_tags: frozenset[Tag], wheel_file: str | None, why_missing: str) -> CheckResult:
+def _check_tags(wheel: str, filename_tags: frozenset[Tag], wheel_file: str | None,
+                errors: dict[str, str]) -> CheckResult:
     """The WHEEL file's Tag lines equal the filename's tags, and each CPython ABI names its own interpreter."""
     if wheel_file is None:
-        return _fail(wheel, TAGS, why_missing)
+        return _fail(wheel, TAGS, errors["WHEEL"])
     problems = Findings()
     tags: set[Tag] = set()
     for value in _headers(wheel_file).get("tag", []):
@@ -216,7 +217,7 @@ def _check_metadata(wheel: str, name: str, version: str, dist_info: str, names: 
     if stray:
         problems.add(f"{', '.join(stray)} is not {stem}.data (installers would unpack it as a package)")
     for what in ("WHEEL", "METADATA"):
-        if what in errors:
+        if errors[what]:
             problems.add(errors[what])
     if wheel_file is not None:
         fields = _headers(wheel_file)
@@ -479,19 +480,32 @@ def _top_level(listed: str | None, names: list[str]) -> tuple[str, ...]:
     return tuple(sorted(modules))
 
 
-def _read_text(archive: Archive, by_name: dict[str, Member], name: str, limits: Limits,
-               errors: dict[str, str], key: str) -> str | None:
-    """A dist-info file as text; None when absent or not UTF-8 (said in errors). ArchiveError when unreadable."""
+def _read_text(archive: Archive, by_name: dict[str, Member], name: str, limits: Limits) -> tuple[str | None, str]:
+    """A dist-info file as (text, ""), or (None, why) when absent or not UTF-8. ArchiveError when unreadable."""
     member = by_name.get(name)
     if member is None:
-        errors[key] = f"{name} is missing"
-        return None
+        return None, f"{name} is missing"
     data = zip_archive.read_small(archive, member, limits.text_bytes)
     try:
-        return _decode(data, name)
+        return _decode(data, name), ""
     except ValueError as exc:
-        errors[key] = str(exc)
-        return None
+        return None, str(exc)
+
+
+def _zip_result(wheel: str, archive: Archive) -> CheckResult:
+    if archive.unusual:
+        return _warn(wheel, ZIP, str(archive.unusual))
+    return _pass(wheel, ZIP)
+
+
+def _record(text: str | None, why: str, member_count: int) -> tuple[dict[str, _Row], Findings] | str:
+    """RECORD's rows and row problems, or why RECORD as a whole cannot be used."""
+    if text is None:
+        return why
+    try:
+        return _parse_record(text, member_count)
+    except ValueError as exc:
+        return str(exc)
 
 
 def _check_open(path: Path, archive: Archive, name: str, version: str, tags: frozenset[Tag],
@@ -510,32 +524,23 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
         _stream_members(archive, {})
         found = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info") and "/" in n})
         why = f"{len(found)} *.dist-info directories ({', '.join(found) or 'none'}); a wheel has exactly one"
-        return [_verdict(wheel, ZIP, Findings(), archive.unusual), paths, _fail(wheel, METADATA, why),
+        return [_zip_result(wheel, archive), paths, _fail(wheel, METADATA, why),
                 _fail(wheel, TAGS, f"no WHEEL file to read: {why}")], None
     errors: dict[str, str] = {}
-    wheel_file = _read_text(archive, by_name, f"{dist_info}/WHEEL", limits, errors, "WHEEL")
-    metadata = _read_text(archive, by_name, f"{dist_info}/METADATA", limits, errors, "METADATA")
-    top_level = _read_text(archive, by_name, f"{dist_info}/top_level.txt", limits, {}, "top_level")
-    record_errors: dict[str, str] = {}
-    record_text = _read_text(archive, by_name, f"{dist_info}/RECORD", limits, record_errors, "RECORD")
-    rows: dict[str, _Row] = {}
-    record_problems = Findings()
-    record_error = record_errors.get("RECORD")
-    if record_text is not None:
-        try:
-            rows, record_problems = _parse_record(record_text, len(members))
-        except ValueError as exc:
-            record_error = str(exc)
-    digests = _stream_members(archive, _hashers(rows))
+    wheel_file, errors["WHEEL"] = _read_text(archive, by_name, f"{dist_info}/WHEEL", limits)
+    metadata, errors["METADATA"] = _read_text(archive, by_name, f"{dist_info}/METADATA", limits)
+    top_level, _ = _read_text(archive, by_name, f"{dist_info}/top_level.txt", limits)
+    record = _record(*_read_text(archive, by_name, f"{dist_info}/RECORD", limits), len(members))
+    digests = _stream_members(archive, _hashers(record[0] if isinstance(record, tuple) else {}))
     native = any(_is_native(n) for n in names)
     pure = all(t.abi == "none" and t.platform == "any" for t in tags)
     results = [
-        _verdict(wheel, ZIP, Findings(), archive.unusual),
+        _zip_result(wheel, archive),
         paths,
         _check_metadata(wheel, name, version, dist_info, set(names), wheel_file, metadata, errors, native, pure),
-        _check_tags(wheel, tags, wheel_file, errors.get("WHEEL", "")),
-        (_fail(wheel, RECORD, record_error) if record_error is not None
-         else _check_record(wheel, dist_info, files, rows, record_problems, digests)),
+        _check_tags(wheel, tags, wheel_file, errors),
+        (_check_record(wheel, dist_info, files, *record, digests) if isinstance(record, tuple)
+         else _fail(wheel, RECORD, record)),
         *_check_stable_abi(wheel, tags),
         _check_suffixes(wheel, tags, names),
     ]

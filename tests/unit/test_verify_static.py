@@ -48,6 +48,8 @@ def verdicts(results) -> dict[str, str]:
     """Every check id of a wheel with its status: the whole result, so a PASS that turns WARN is caught too."""
     table = {r.check: r.status.value for r in results}
     assert len(table) == len(results), f"a check id appears twice: {[r.check for r in results]}"
+    assert len({r.subject for r in results}) == 1 and isinstance(results[0].subject, str), "one wheel, one subject"
+    assert all(isinstance(r.message, str) and r.interpreter == "" for r in results)
     return table
 
 
@@ -1039,3 +1041,261 @@ def test_a_member_larger_than_the_memory_bound_is_streamed(tmp_path):
     outcome = _peak_memory(zip_bomb(tmp_path, PURE, size, crc=crc, record_digest=record_digest))
     assert outcome["verdicts"] == GOOD
     assert outcome["peak_mib"] < 200
+
+
+# Sharper edges, one assertion per mutant family (mutation testing, issue 16).
+
+def outcome(results) -> dict[str, tuple[str, str]]:
+    verdicts(results)
+    return {r.check: (r.status.value, r.message) for r in results}
+
+
+def test_good_wheel_messages_are_exact(tmp_path):
+    path = make_wheel(tmp_path, "demo-1.0-cp313-cp313.cp313t-manylinux_2_17_x86_64.whl",
+                      {"demo/_c.cpython-313-x86_64-linux-gnu.so": b"", "demo/_c.cpython-313t-x86_64-linux-gnu.so": b""})
+    assert outcome(check_wheel(path)[0]) == {
+        "wheel.filename": ("pass", "cp313-cp313-manylinux_2_17_x86_64, cp313-cp313t-manylinux_2_17_x86_64"),
+        "wheel.zip": ("pass", ""), "wheel.paths": ("pass", ""), "wheel.tags": ("pass", ""),
+        "wheel.metadata": ("pass", "demo-1.0.dist-info: WHEEL and METADATA match the filename"),
+        "wheel.record": ("pass", "5 files match"),
+        "wheel.ext-suffix": ("pass", "2 extension(s) match cp313, cp313t"),
+    }
+
+
+def test_unparsable_filename_message(tmp_path):
+    results = check_wheel(tmp_path / "demo-1.0.whl")[0]
+    assert outcome(results) == {"wheel.filename": ("fail", "Invalid wheel filename (wrong number of parts): "
+                                                           "'demo-1.0'")}
+
+
+def test_an_unforeseen_error_is_a_verdict_too(tmp_path, monkeypatch):
+    from dualpy.verify import static
+
+    def boom(*_args):
+        raise LookupError("boom")
+
+    monkeypatch.setattr(static, "_check_open", boom)
+    results, facts = check_wheel(make_wheel(tmp_path, PURE, PURE_FILES))
+    assert outcome(results) == {"wheel.filename": ("pass", "py3-none-any"),
+                                "wheel.zip": ("fail", "unreadable (LookupError: boom)")}
+    assert facts is None
+
+
+def test_headers_fold_continuations_and_stop_at_the_body():
+    from dualpy.verify.static import _headers
+
+    text = " stray continuation\nA: 1\n\tmore\nB: x: y\nb: second\nno colon\n\nC: body\n"
+    assert dict(_headers(text)) == {"a": ["1 more"], "b": ["x: y", "second"]}
+
+
+def test_abi3_freethreaded_failure_messages(tmp_path):
+    path = make_wheel(tmp_path, "demo-1.0-cp313t-abi3-manylinux_2_17_x86_64.whl", {"demo.abi3.so": b""})
+    assert message(check_wheel(path)[0], "wheel.abi3-freethreaded") == (
+        "an abi3 wheel claims a free-threaded tag; the limited API does not exist for free-threaded builds "
+        "(cpython#111506); use abi3t from 3.15 (PEP 803)")
+    path = make_wheel(tmp_path, "demo-1.0-cp313.cp314-abi3t-manylinux_2_17_x86_64.whl", {"demo.abi3t.so": b""})
+    assert message(check_wheel(path)[0], "wheel.abi3-freethreaded") == (
+        "an abi3t wheel tagged cp313, cp314: abi3t exists from CPython 3.15 (PEP 803); earlier free-threaded builds "
+        "cannot load .abi3t.so")
+    path = make_wheel(tmp_path, "demo-1.0-py3-abi3t-manylinux_2_17_x86_64.whl", {"demo.abi3t.so": b""})
+    results = check_wheel(path)[0]
+    assert outcome(results)["wheel.abi3-freethreaded"] == (
+        "fail", "an abi3t wheel tagged py3: abi3t exists from CPython 3.15 (PEP 803); earlier free-threaded builds "
+                "cannot load .abi3t.so")
+    assert message(results, "wheel.tags") == (
+        "py3-abi3t-manylinux_2_17_x86_64: the stable ABI abi3t needs a CPython interpreter tag (cp3X)")
+
+
+def test_lower_case_drive_letters_are_absolute(tmp_path):
+    path = make_wheel(tmp_path, PURE, {**PURE_FILES, "c:/evil.py": b""})
+    assert message(check_wheel(path)[0], "wheel.paths") == "unsafe member paths: c:/evil.py is absolute"
+
+
+def test_cp437_name_message(tmp_path):
+    entries = entries_of(wheel_members(PURE, PURE_FILES))
+    entries.append(Entry("demo/é.py".encode("cp437"), b"", flags=0))
+    assert message(check_wheel(raw_wheel(tmp_path, PURE, entries))[0], "wheel.paths") == (
+        "unsafe member paths: demo/é.py has a non-ASCII name not flagged UTF-8 (read as cp437 by some tools, "
+        "UTF-8 by others)")
+
+
+def test_mode_bits_count_only_from_unix_tools(tmp_path):
+    entries = entries_of(wheel_members(PURE, PURE_FILES))
+    entries[0].mode = 0o120777
+    entries[0].create_system = 0
+    assert verdicts(check_wheel(raw_wheel(tmp_path, PURE, entries))[0]) == GOOD
+
+
+def test_libraries_vendored_deeper_are_not_extension_modules(tmp_path):
+    path = make_wheel(tmp_path, T_WHEEL, {**T_EXT, "demo/_vendor.libs/libx.so": b""})
+    assert verdicts(check_wheel(path)[0]) == GOOD
+
+
+def test_several_tags_are_listed_in_tag_messages(tmp_path):
+    path = make_wheel(tmp_path, "demo-1.0-cp313-cp313.cp313t-manylinux_2_17_x86_64.whl", {},
+                      wheel_tags=["cp313-cp313-manylinux_2_17_x86_64", "cp313-cp313-musllinux_1_2_x86_64"])
+    assert message(check_wheel(path)[0], "wheel.tags") == (
+        "WHEEL says cp313-cp313-manylinux_2_17_x86_64, cp313-cp313-musllinux_1_2_x86_64; the filename says "
+        "cp313-cp313-manylinux_2_17_x86_64, cp313-cp313t-manylinux_2_17_x86_64")
+
+
+def test_dashed_dist_info_names_split_at_the_last_dash(tmp_path):
+    path = make_wheel(tmp_path, "my_pkg-1.0-py3-none-any.whl", {"my_pkg/__init__.py": b""},
+                      dist_info="my-pkg-1.0.dist-info")
+    assert verdicts(check_wheel(path)[0]) == GOOD
+
+
+def test_two_stray_data_directories_are_both_named(tmp_path):
+    path = make_wheel(tmp_path, PURE, {**PURE_FILES, "a-1.0.data/x": b"", "b-1.0.data/y": b""})
+    assert message(check_wheel(path)[0], "wheel.metadata") == (
+        "a-1.0.data, b-1.0.data is not demo-1.0.data (installers would unpack it as a package)")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    (b"Root-Is-Purelib: true\nTag: py3-none-any\n", "WHEEL's Wheel-Version '' is not MAJOR.MINOR"),
+    (b"Wheel-Version: 1.x\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+     "WHEEL's Wheel-Version '1.x' is not MAJOR.MINOR"),
+    (b"Wheel-Version: x.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+     "WHEEL's Wheel-Version 'x.0' is not MAJOR.MINOR"),
+    (b"Wheel-Version: 1.0.1\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+     "WHEEL's Wheel-Version '1.0.1' is not MAJOR.MINOR"),
+    (b"Wheel-Version: 1.0\nTag: py3-none-any\n", "WHEEL's Root-Is-Purelib '' is neither true nor false"),
+])
+def test_wheel_fields_that_are_missing_or_malformed(tmp_path, text, why):
+    results = check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, wheel_text=text))[0]
+    assert outcome(results)["wheel.metadata"] == ("fail", why)
+
+
+def test_platform_wheel_of_no_abi_may_say_platlib(tmp_path):
+    path = make_wheel(tmp_path, "demo-1.0-py3-none-manylinux_2_17_x86_64.whl", PURE_FILES, purelib="false")
+    assert verdicts(check_wheel(path)[0]) == GOOD
+
+
+def test_record_line_bound_is_members_plus_sixteen(tmp_path):
+    members = wheel_members(PURE, PURE_FILES)
+    base = members["demo-1.0.dist-info/RECORD"].decode()  # 4 lines and a final newline: 5 lines for 4 members
+    within = base + "\n" * 15  # 20 lines = 4 + 16
+    assert verdicts(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=within))[0]) == GOOD
+    over = base + "\n" * 16
+    assert outcome(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=over))[0])["wheel.record"] == (
+        "fail", "RECORD has 21 lines for 4 members")
+
+
+def test_blank_record_lines_in_the_middle_are_skipped(tmp_path):
+    members = wheel_members(PURE, PURE_FILES)
+    record = members["demo-1.0.dist-info/RECORD"].decode().replace("\n", "\n\n", 1)
+    assert verdicts(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=record))[0]) == GOOD
+
+
+def test_padded_record_digests_are_accepted(tmp_path):
+    members = wheel_members(PURE, PURE_FILES)
+    line = record_line("demo/__init__.py", b"x = 1\n")
+    name, digest, size = line.split(",")
+    record = members["demo-1.0.dist-info/RECORD"].decode().replace(line, f"{name},{digest}=,{size}")
+    assert verdicts(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=record))[0]) == GOOD
+
+
+def test_record_hashing_itself_with_a_hash_only(tmp_path):
+    members = wheel_members(PURE, PURE_FILES)
+    record = members["demo-1.0.dist-info/RECORD"].decode().replace("RECORD,,", "RECORD,sha256=abc,")
+    assert message(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=record))[0], "wheel.record") == (
+        "RECORD lists a hash or size for itself (it cannot hash itself)")
+
+
+def test_record_signature_before_other_members(tmp_path):
+    members = {"demo-1.0.dist-info/RECORD.jws": b"{}", **wheel_members(PURE, PURE_FILES)}
+    members["demo/late.py"] = b""
+    results = check_wheel(raw_wheel(tmp_path, PURE, entries_of(members)))[0]
+    assert message(results, "wheel.record") == "demo/late.py is not in RECORD"
+
+
+@pytest.mark.parametrize(("filename", "files", "status"), [
+    ("demo-1.0-cp315-none-manylinux_2_17_x86_64.whl", {"demo.abi3t.so": b""}, "fail"),
+    ("demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", {"demo.abi3.so": b""}, "pass"),
+    ("demo-1.0-cp313-cp313.none-manylinux_2_17_x86_64.whl", {"demo.cpython-313-x86_64-linux-gnu.so": b""}, "pass"),
+])
+def test_which_abi_loads_which_file(tmp_path, filename, files, status):
+    assert verdicts(check_wheel(make_wheel(tmp_path, filename, files))[0])["wheel.ext-suffix"] == status
+
+
+def test_ext_suffix_messages_are_exact(tmp_path):
+    path = make_wheel(tmp_path, GIL_WHEEL, {"a.so": b"", "b.abi3t.so": b"", "c.so": b""})
+    assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
+        "a.so has no ABI suffix; the interpreter cannot tell which build it is for; b.abi3t.so is an abi3t extension "
+        "(CPython 3.15 and later) in a wheel tagged cp313; c.so has no ABI suffix; the interpreter cannot tell which "
+        "build it is for")
+    path = make_wheel(tmp_path, T_WHEEL, {"x.abi3t.so": b""})
+    assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
+        "x.abi3t.so is an abi3t extension (CPython 3.15 and later) in a wheel tagged cp313t")
+
+
+def test_every_module_a_build_cannot_load_is_named(tmp_path):
+    path = make_wheel(tmp_path, "demo-1.0-cp313-cp313.cp313t-manylinux_2_17_x86_64.whl",
+                      {"a.cpython-313-x86_64-linux-gnu.so": b"", "demo/sub/b.cpython-313-x86_64-linux-gnu.so": b"",
+                       "z.cpython-312-x86_64-linux-gnu.so": b""})
+    assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
+        "z.cpython-312-x86_64-linux-gnu.so is a cp312 (GIL) extension in a wheel tagged cp313, cp313t; "
+        "a: no file a cp313t build can load (the wheel is tagged cp313t; it holds a.cpython-313-x86_64-linux-gnu.so); "
+        "demo/sub/b: no file a cp313t build can load (the wheel is tagged cp313t; it holds "
+        "b.cpython-313-x86_64-linux-gnu.so)")
+
+
+def test_pure_wheel_native_code_lists_three(tmp_path):
+    files = {f"demo.libs/lib{i}.so": b"" for i in range(4)}
+    path = make_wheel(tmp_path, "demo-1.0-py2.py3-none-any.whl", {**PURE_FILES, **files})
+    assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
+        "a any wheel holds native code: demo.libs/lib0.so, demo.libs/lib1.so, demo.libs/lib2.so")
+
+
+def test_top_level_skips_dist_info_data_and_libs(tmp_path):
+    files = {"demo-1.0.data/purelib/x.py": b"", "demo.libs/libx.so": b"", "zeta/__init__.py": b"", "mod.py": b"",
+             "fast.cpython-313-x86_64-linux-gnu.so": b""}
+    members = {"demo-1.0.dist-info/x": b"", **wheel_members(GIL_WHEEL, files)}
+    facts = check_wheel(raw_wheel(tmp_path, GIL_WHEEL, entries_of(members)))[1]
+    assert facts.top_level == ("fast", "mod", "zeta")
+
+
+def test_pairing_keys_strip_a_t_from_the_interpreter(tmp_path):
+    paths = [make_wheel(tmp_path, "x-1.0-cp313t-cp313t-manylinux_2_17_x86_64.whl",
+                        {"x.cpython-313t-x86_64-linux-gnu.so": b""}),
+             make_wheel(tmp_path, "x-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+                        {"x.cpython-313-x86_64-linux-gnu.so": b""})]
+    pairing = [r for r in check_wheelhouse(paths)[0] if r.check == "wheelhouse.pairing"]
+    assert [(r.subject, r.status.value) for r in pairing] == [("x 1.0 cp313", "pass")]
+
+
+def test_an_abi3_abi3t_wheel_covers_later_pythons(tmp_path):
+    paths = [make_wheel(tmp_path, ABI3T_BOTH, {"demo/_core.abi3t.so": b""}),
+             make_wheel(tmp_path, "demo-1.0-cp316-cp316t-manylinux_2_17_x86_64.whl",
+                        {"demo/_core.cpython-316t-x86_64-linux-gnu.so": b""})]
+    pairing = {r.subject: r.message for r in check_wheelhouse(paths)[0] if r.check == "wheelhouse.pairing"}
+    assert pairing["demo 1.0 cp316"] == f"demo-1.0-cp316-cp316t-manylinux_2_17_x86_64.whl + {ABI3T_BOTH} (stable ABI)"
+
+
+def test_wheelhouse_passes_its_limits_on(tmp_path):
+    results = check_wheelhouse([make_wheel(tmp_path, PURE, PURE_FILES)], Limits(members=1))[0]
+    assert [(r.check, r.status.value) for r in results] == [("wheel.filename", "pass"), ("wheel.zip", "fail")]
+
+
+def test_bounds_are_inclusive(tmp_path):
+    path = make_wheel(tmp_path, PURE, PURE_FILES)
+    members = wheel_members(PURE, PURE_FILES)
+    total = sum(len(d) for d in members.values())
+    largest = max(len(d) for d in members.values())
+    listing = zipfile.ZipFile(path)
+    directory = sum(46 + len(i.filename) + len(i.extra) for i in listing.infolist())
+    exact = Limits(members=4, inflated_bytes=total, central_directory_bytes=directory, text_bytes=largest)
+    assert verdicts(check_wheel(path, exact)[0]) == GOOD
+    assert message(check_wheel(path, Limits(inflated_bytes=total - 1))[0], "wheel.zip") == (
+        f"its members unpack to {total} bytes, over the bound of {total - 1}")
+    assert message(check_wheel(path, Limits(central_directory_bytes=directory - 1))[0], "wheel.zip") == (
+        f"a central directory of {directory} bytes, over the bound of {directory - 1}")
+    assert message(check_wheel(path, Limits(text_bytes=largest - 1))[0], "wheel.zip") == (
+        f"demo-1.0.dist-info/RECORD is {largest} bytes, over the bound of {largest - 1}")
+
+
+def test_a_record_larger_than_one_piece_is_read_whole(tmp_path):
+    files = {f"demo/{'x' * 200}{i}.py": b"" for i in range(6000)}
+    path = make_wheel(tmp_path, PURE, files, compression=zipfile.ZIP_DEFLATED)
+    assert zipfile.ZipFile(path).getinfo("demo-1.0.dist-info/RECORD").file_size > 1.2 * MiB
+    assert verdicts(check_wheel(path)[0]) == GOOD

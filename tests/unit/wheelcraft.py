@@ -79,6 +79,9 @@ class Entry:
     mode: int = 0o100644
     listed: bool = True  # in the central directory
     shares_header_of: int | None = None  # central entry pointing at an earlier entry's local header
+    header_offset: int | None = None  # where the central entry says the local header is
+    create_system: int = 3  # 3: Unix (mode bits count), 0: MS-DOS
+    descriptor: bytes | None = None  # a data descriptor after the data (sets flag bit 3)
 
 
 def _compress(entry: Entry) -> bytes:
@@ -90,12 +93,16 @@ def _compress(entry: Entry) -> bytes:
     return entry.data
 
 
-def build_zip(entries: list[Entry], *, prefix: bytes = b"") -> bytes:
-    """A zip archive laid out entry by entry (Zip64 extras when a size passes 4 GiB)."""
+def build_zip(entries: list[Entry], *, prefix: bytes = b"", comment: bytes = b"", zip64_end: str = "",
+              disk: int = 0, announced: int | None = None, central_order: list[int] | None = None) -> bytes:
+    """A zip archive laid out entry by entry (Zip64 extras when a size passes 4 GiB).
+
+    zip64_end: "all" writes Zip64 end records and marks every end-record field as in them, "entries" marks only
+    the count, "no-locator" marks them without writing the records, "bad-record" writes a corrupt record.
+    """
     body = bytearray(prefix)
-    central = bytearray()
+    centrals: list[bytes] = []
     offsets: list[int] = []
-    count = 0
     for entry in entries:
         payload = _compress(entry)
         crc = zlib.crc32(entry.data) if entry.crc is None else entry.crc
@@ -103,29 +110,46 @@ def build_zip(entries: list[Entry], *, prefix: bytes = b"") -> bytes:
         large = size >= 0xFFFFFFFF or len(payload) >= 0xFFFFFFFF
         extra = struct.pack("<HHQQ", 1, 16, size, len(payload)) if large else b""
         sizes = (0xFFFFFFFF, 0xFFFFFFFF) if large else (len(payload), size)
+        flags = entry.flags | (0x8 if entry.descriptor is not None else 0)
         if entry.shares_header_of is None:
             offset = len(body)
-            body += struct.pack("<4s5H3L2H", b"PK\x03\x04", 45 if large else 20, entry.flags, entry.method, 0,
+            body += struct.pack("<4s5H3L2H", b"PK\x03\x04", 45 if large else 20, flags, entry.method, 0,
                                 0x21, crc, *sizes, len(entry.name), len(extra))
-            body += entry.name + extra + payload
+            body += entry.name + extra + payload + (entry.descriptor or b"")
         else:
             offset = offsets[entry.shares_header_of]
         offsets.append(offset)
         if not entry.listed:
             continue
-        count += 1
-        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 0x031E, 45 if large else 20, entry.flags, entry.method,
-                               0, 0x21, crc, *sizes, len(entry.name), len(extra), 0, 0, 0, entry.mode << 16,
-                               offset)
-        central += entry.name + extra
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), len(body), 0)
-    return bytes(body + central + end)
+        centrals.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", entry.create_system << 8 | 0x1E,
+                                    45 if large else 20, flags, entry.method, 0, 0x21, crc, *sizes, len(entry.name),
+                                    len(extra), 0, 0, 0, entry.mode << 16,
+                                    offset if entry.header_offset is None else entry.header_offset)
+                        + entry.name + extra)
+    if central_order is not None:
+        centrals = [centrals[index] for index in central_order]
+    central = b"".join(centrals)
+    count = len(centrals) if announced is None else announced
+    end = bytearray()
+    if zip64_end in ("all", "entries", "bad-record"):
+        record_at = len(body) + len(central)
+        end += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06" if zip64_end != "bad-record" else b"PK\x06\x00", 44, 45, 45,
+                           0, 0, count, count, len(central), len(body))
+        end += struct.pack("<4sLQL", b"PK\x06\x07", 0, record_at, 1)
+    if zip64_end:
+        marked = (0xFFFF, len(central), len(body)) if zip64_end == "entries" else (0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        end += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, marked[0], marked[0], marked[1], marked[2],
+                           len(comment))
+    else:
+        end += struct.pack("<4s4H2LH", b"PK\x05\x06", disk, disk, count, count, len(central), len(body),
+                           len(comment))
+    return bytes(body + central + end + comment)
 
 
-def raw_wheel(directory: Path, filename: str, entries: list[Entry], **options: bytes) -> Path:
+def raw_wheel(directory: Path, filename: str, entries: list[Entry], **options: object) -> Path:
     """A wheel file holding exactly these entries."""
     path = directory / filename
-    path.write_bytes(build_zip(entries, **options))
+    path.write_bytes(build_zip(entries, **options))  # type: ignore[arg-type]
     return path
 
 
