@@ -21,6 +21,7 @@ import time
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,11 +45,11 @@ print(json.dumps({"seconds": round(seconds, 3),
 """
 
 
-def _judge(path: Path, inflated_bound: int = 4 * GiB) -> dict:
+def _judge(path: Path, inflated_bound: int = 4 * GiB) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", _SCRIPT, str(path), str(inflated_bound)], capture_output=True,
                           text=True, env=env, check=True)
-    outcome = json.loads(done.stdout)
+    outcome: dict[str, Any] = json.loads(done.stdout)
     failed = sorted(check for check, status in outcome.pop("verdicts").items() if status == "fail")
     outcome["failed"] = failed
     outcome["disk_mib"] = round(path.stat().st_size / MiB, 2)
@@ -63,9 +64,9 @@ def _zeros_checksums(size: int) -> tuple[int, str]:
     return crc, "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
-def measure(quick: bool = False) -> dict:
+def measure(quick: bool = False) -> dict[str, Any]:
     """Time and peak memory of `check_wheel` on each hostile shape."""
-    figures = {}
+    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as directory:
         here = Path(directory)
         files = {f"demo/m{i}.py": f"x = {i}\n".encode() for i in range(20_000)}

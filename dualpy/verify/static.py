@@ -432,8 +432,7 @@ def _check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> Check
     if all(t.platform == "any" for t in tags):
         native = [n for n in names if _is_native(n)]
         if native:
-            problems.add(f"a {'.'.join(sorted({t.platform for t in tags}))} wheel holds native code: "
-                         + ", ".join(native[:3]))
+            problems.add("a platform-independent (any) wheel holds native code: " + ", ".join(native[:3]))
     modules: dict[str, list[str]] = defaultdict(list)
     unloadable: set[str] = set()
     for name in extensions:
@@ -453,7 +452,7 @@ def _check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> Check
         for abi in sorted(abis - {"none"}):
             if not any(_loads(f, abi, minors) for f in files):
                 problems.add(f"{module}: no file a {abi} build can load (the wheel is tagged {abi}; it holds "
-                             + ", ".join(f.rsplit("/", 1)[-1] for f in files) + ")")
+                             + ", ".join(f.rpartition("/")[2] for f in files) + ")")
     if problems:
         return _fail(wheel, EXT_SUFFIX, str(problems))
     if extensions:
@@ -578,7 +577,7 @@ def _python_key(tags: frozenset[Tag]) -> tuple[str, str]:
     interpreters = sorted({t.interpreter for t in tags})
     if abis == {"none"}:
         return "any", "both"
-    python = interpreters[0].rstrip("t")
+    python = interpreters[0].removesuffix("t")
     if {"abi3", "abi3t"} <= abis:
         return python, "both"
     return python, "t" if "abi3t" in abis or _freethreaded_abis(abis) else "gil"

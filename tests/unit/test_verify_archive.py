@@ -54,7 +54,7 @@ def test_devices_and_sockets_are_not_opened(tmp_path):
         server.close()
 
 
-@pytest.mark.parametrize("zip64_end", ["all", "entries"])
+@pytest.mark.parametrize("zip64_end", ["all", "entries", "offset"])
 def test_zip64_end_records_are_read(tmp_path, zip64_end):
     assert verdicts(check_wheel(raw_wheel(tmp_path, PURE, entries(), zip64_end=zip64_end))[0]) == GOOD
 
@@ -78,8 +78,12 @@ def test_tiny_file_announcing_zip64_fails_zip(tmp_path):
     assert message(check_wheel(tmp_path / PURE)[0], "wheel.zip") == "a Zip64 end record is announced but missing"
 
 
-def test_multi_disk_archives_fail_zip(tmp_path):
-    assert zip_message(tmp_path, entries(), disk=1) == "a multi-disk (split) zip archive"
+@pytest.mark.parametrize("field", [4, 6])
+def test_multi_disk_archives_fail_zip(tmp_path, field):
+    data = bytearray(build_zip(entries()))
+    data[len(data) - 22 + field] = 1  # this disk's number, or the directory's disk
+    (tmp_path / PURE).write_bytes(bytes(data))
+    assert message(check_wheel(tmp_path / PURE)[0], "wheel.zip") == "a multi-disk (split) zip archive"
 
 
 def test_archive_comments_are_allowed(tmp_path):
@@ -135,6 +139,21 @@ def test_local_headers_that_are_not_there_fail_zip(tmp_path):
         "demo/__init__.py: no local header where the central directory points; "
         "demo-1.0.dist-info/METADATA: its local header lies outside the archive's data; "
         "282 bytes before the first member are not in the central directory")
+
+
+def test_every_local_header_problem_is_named(tmp_path):
+    items = entries()
+    items[0].header_offset = 10 ** 6
+    items[1].header_offset = 10 ** 6 + 1
+    message_ = zip_message(tmp_path, items)
+    assert "demo/__init__.py: its local header lies outside" in message_
+    assert "demo-1.0.dist-info/METADATA: its local header lies outside" in message_
+    items = entries()
+    items += [Entry(b"demo/a.py", b"x = 1\n", shares_header_of=0), Entry(b"demo/b.py", b"", shares_header_of=1)]
+    assert zip_message(tmp_path, items) == (
+        "demo/a.py: the local header names b'demo/__in' or another method: readers would disagree on the "
+        "member; demo/b.py: the local header names b'demo-1.0.' or another method: readers would "
+        "disagree on the member")
 
 
 def test_local_header_right_at_the_end_of_the_data_is_outside(tmp_path):
@@ -236,6 +255,17 @@ def test_malformed_lzma_headers_fail_zip(tmp_path, payload):
     items = entries()
     items[0] = Entry(b"demo/__init__.py", b"x = 1\n", method=zipfile.ZIP_LZMA, payload=payload)
     assert zip_message(tmp_path, items) == "demo/__init__.py is corrupt: the LZMA properties are malformed"
+
+
+@pytest.mark.parametrize(("payload", "flags", "zip_status"), [(b"", 0x800, "fail"),
+                                                              (b"\x09\x14\x05\x00\x5d\x00\x00\x80\x00", 0x800, "warn")])
+def test_lzma_members_of_header_length(tmp_path, payload, flags, zip_status):
+    items = entries()
+    items.append(Entry(b"demo/empty.bin", b"", method=zipfile.ZIP_LZMA, flags=flags, payload=payload))
+    results = check_wheel(raw_wheel(tmp_path, PURE, items))[0]
+    assert verdicts(results)["wheel.zip"] == zip_status
+    if zip_status == "fail":
+        assert message(results, "wheel.zip") == "demo/empty.bin is corrupt: the LZMA properties are malformed"
 
 
 def test_largest_valid_lzma_properties_byte_is_not_malformed(tmp_path):

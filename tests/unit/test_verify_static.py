@@ -142,6 +142,7 @@ def test_wheel_file_tags_that_differ_from_the_filename_fail_tags(tmp_path):
     path = make_wheel(tmp_path, T_WHEEL, {"demo.cpython-313t-x86_64-linux-gnu.so": b"\x7fELF"},
                       wheel_tags=["cp313-cp313-manylinux_2_17_x86_64"])
     assert failing(check_wheel(path)[0]) == {"wheel.tags"}
+    assert verdicts(check_wheel(path)[0]) == expect(tags="fail")
     assert message(check_wheel(path)[0], "wheel.tags") == (
         "WHEEL says cp313-cp313-manylinux_2_17_x86_64; the filename says cp313-cp313t-manylinux_2_17_x86_64")
 
@@ -440,7 +441,7 @@ def test_tag_line_without_three_parts_fails_tags(tmp_path, line):
 def test_wheel_without_tag_lines_fails_tags(tmp_path):
     text = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
     results = check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, wheel_text=text))[0]
-    assert message(results, "wheel.tags") == "WHEEL has no Tag: line"
+    assert outcome(results)["wheel.tags"] == ("fail", "WHEEL has no Tag: line")
 
 
 def test_a_200kb_csv_field_fails_record(tmp_path):
@@ -808,7 +809,7 @@ def test_compressed_tag_set_holding_both_extensions_passes(tmp_path):
 def test_pure_wheel_carrying_native_code_fails_ext_suffix(tmp_path, native):
     results = check_wheel(make_wheel(tmp_path, PURE, {**PURE_FILES, native: b"\x7fELF"}))[0]
     assert verdicts(results) == expect(ext_suffix="fail", metadata="fail")
-    assert message(results, "wheel.ext-suffix") == f"a any wheel holds native code: {native}"
+    assert message(results, "wheel.ext-suffix") == f"a platform-independent (any) wheel holds native code: {native}"
 
 
 # abi3t (PEP 803): one wheel for both 3.15 builds.
@@ -1084,8 +1085,8 @@ def test_an_unforeseen_error_is_a_verdict_too(tmp_path, monkeypatch):
 def test_headers_fold_continuations_and_stop_at_the_body():
     from dualpy.verify.static import _headers
 
-    text = " stray continuation\nA: 1\n\tmore\nB: x: y\nb: second\nno colon\n\nC: body\n"
-    assert dict(_headers(text)) == {"a": ["1 more"], "b": ["x: y", "second"]}
+    text = " stray continuation\nA: 1\n\tmore\nB: x: y\nb: second\nno colon\nX-Y: z\n\nC: body\n"
+    assert dict(_headers(text)) == {"a": ["1 more"], "b": ["x: y", "second"], "x-y": ["z"]}
 
 
 def test_abi3_freethreaded_failure_messages(tmp_path):
@@ -1231,11 +1232,12 @@ def test_ext_suffix_messages_are_exact(tmp_path):
 
 def test_every_module_a_build_cannot_load_is_named(tmp_path):
     path = make_wheel(tmp_path, "demo-1.0-cp313-cp313.cp313t-manylinux_2_17_x86_64.whl",
-                      {"a.cpython-313-x86_64-linux-gnu.so": b"", "demo/sub/b.cpython-313-x86_64-linux-gnu.so": b"",
-                       "z.cpython-312-x86_64-linux-gnu.so": b""})
+                      {"a.cpython-313-x86_64-linux-gnu.so": b"", "a.cpython-313-aarch64-linux-gnu.so": b"",
+                       "demo/sub/b.cpython-313-x86_64-linux-gnu.so": b"", "0.cpython-312-x86_64-linux-gnu.so": b""})
     assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
-        "z.cpython-312-x86_64-linux-gnu.so is a cp312 (GIL) extension in a wheel tagged cp313, cp313t; "
-        "a: no file a cp313t build can load (the wheel is tagged cp313t; it holds a.cpython-313-x86_64-linux-gnu.so); "
+        "0.cpython-312-x86_64-linux-gnu.so is a cp312 (GIL) extension in a wheel tagged cp313, cp313t; "
+        "a: no file a cp313t build can load (the wheel is tagged cp313t; it holds a.cpython-313-x86_64-linux-gnu.so, "
+        "a.cpython-313-aarch64-linux-gnu.so); "
         "demo/sub/b: no file a cp313t build can load (the wheel is tagged cp313t; it holds "
         "b.cpython-313-x86_64-linux-gnu.so)")
 
@@ -1244,7 +1246,8 @@ def test_pure_wheel_native_code_lists_three(tmp_path):
     files = {f"demo.libs/lib{i}.so": b"" for i in range(4)}
     path = make_wheel(tmp_path, "demo-1.0-py2.py3-none-any.whl", {**PURE_FILES, **files})
     assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
-        "a any wheel holds native code: demo.libs/lib0.so, demo.libs/lib1.so, demo.libs/lib2.so")
+        "a platform-independent (any) wheel holds native code: demo.libs/lib0.so, demo.libs/lib1.so, "
+        "demo.libs/lib2.so")
 
 
 def test_top_level_skips_dist_info_data_and_libs(tmp_path):
@@ -1298,4 +1301,19 @@ def test_a_record_larger_than_one_piece_is_read_whole(tmp_path):
     files = {f"demo/{'x' * 200}{i}.py": b"" for i in range(6000)}
     path = make_wheel(tmp_path, PURE, files, compression=zipfile.ZIP_DEFLATED)
     assert zipfile.ZipFile(path).getinfo("demo-1.0.dist-info/RECORD").file_size > 1.2 * MiB
+    assert verdicts(check_wheel(path)[0]) == GOOD
+
+
+def test_bad_record_rows_do_not_hide_the_rows_after_them(tmp_path):
+    members = wheel_members(PURE, PURE_FILES)
+    record = "extra,row\n" + members["demo-1.0.dist-info/RECORD"].decode()
+    assert message(check_wheel(make_wheel(tmp_path, PURE, PURE_FILES, record=record))[0], "wheel.record") == (
+        "RECORD line 1 has 2 fields, not path,hash,size")
+
+
+def test_digests_ending_in_any_letter_compare_right(tmp_path):
+    """A digest is compared whole: stripping more than its '=' padding would cut a final letter off."""
+    content = next(c for i in range(10_000)
+                   if record_line("demo/x.py", c := f"x = {i}\n".encode(), "sha384").split(",")[1].endswith("X"))
+    path = make_wheel(tmp_path, PURE, {**PURE_FILES, "demo/x.py": content}, algorithm="sha384")
     assert verdicts(check_wheel(path)[0]) == GOOD

@@ -131,13 +131,14 @@ def build_zip(entries: list[Entry], *, prefix: bytes = b"", comment: bytes = b""
     central = b"".join(centrals)
     count = len(centrals) if announced is None else announced
     end = bytearray()
-    if zip64_end in ("all", "entries", "bad-record"):
+    if zip64_end in ("all", "entries", "offset", "bad-record"):
         record_at = len(body) + len(central)
         end += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06" if zip64_end != "bad-record" else b"PK\x06\x00", 44, 45, 45,
                            0, 0, count, count, len(central), len(body))
         end += struct.pack("<4sLQL", b"PK\x06\x07", 0, record_at, 1)
     if zip64_end:
-        marked = (0xFFFF, len(central), len(body)) if zip64_end == "entries" else (0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        marked = {"entries": (0xFFFF, len(central), len(body)),
+                  "offset": (count, len(central), 0xFFFFFFFF)}.get(zip64_end, (0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF))
         end += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, marked[0], marked[0], marked[1], marked[2],
                            len(comment))
     else:
