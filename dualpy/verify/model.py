@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.tags import Tag
+
+from dualpy.verify.archive import Findings
 
 
 class Status(enum.Enum):
@@ -52,3 +57,39 @@ class Report:
     @property
     def verdict(self) -> str:
         return "fail" if self.failed else "pass"
+
+
+@dataclass(frozen=True)
+class WheelFacts:
+    """What the static checks learnt about a wheel that the runtime checks need."""
+
+    path: Path
+    name: str
+    version: str
+    tags: frozenset[Tag]
+    top_level: tuple[str, ...]
+    classifiers: tuple[str, ...] = ()  # METADATA's trove classifiers (free-threading readiness reads them)
+
+
+def fail(subject: str, check: str, message: str) -> CheckResult:
+    """A failed check."""
+    return CheckResult(subject, check, Status.FAIL, message)
+
+
+def passed(subject: str, check: str, message: str = "") -> CheckResult:
+    """A passed check."""
+    return CheckResult(subject, check, Status.PASS, message)
+
+
+def warn(subject: str, check: str, message: str) -> CheckResult:
+    """A check that passed with a warning."""
+    return CheckResult(subject, check, Status.WARN, message)
+
+
+def verdict(subject: str, check: str, problems: Findings, warnings: Findings, ok: str) -> CheckResult:
+    """Fail on any problem, else warn on any warning, else pass with ok."""
+    if problems:
+        return fail(subject, check, str(problems))
+    if warnings:
+        return warn(subject, check, str(warnings))
+    return passed(subject, check, ok)
