@@ -14,7 +14,7 @@ from dualpy.debian import archive_url, orig_tarball_name
 from dualpy.errors import SourceNotProven, UsageError
 from dualpy.files import atomic_write_text
 from dualpy.recipes import draft_release, insert_release, load_recipes
-from dualpy.sources import configured_suites, lookup_signed, probe_url
+from dualpy.signed import configured_suites, lookup_signed, probe_url
 from dualpy.tags import ALL_VARIANTS, RELEASE_RE, PythonMinor
 
 app = command_group("CPython releases dualpy can build.")

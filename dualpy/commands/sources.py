@@ -10,7 +10,8 @@ from dualpy.commands import command_group
 from dualpy import console
 from dualpy.errors import SourceNotProven
 from dualpy.recipes import find_release
-from dualpy.sources import SignedVerdict, configured_suites, fetch_release, judge_signed, lookup_signed
+from dualpy.signed import SignedVerdict, configured_suites, judge_signed, lookup_signed
+from dualpy.sources import fetch_release
 
 app = command_group("CPython source tarballs, checksum-verified.")
 

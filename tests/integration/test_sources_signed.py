@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from dualpy import sources
+from dualpy import signed, sources
 from dualpy.errors import SourceNotProven
 from dualpy.recipes import find_release
 
@@ -44,11 +44,11 @@ def signer(tmp_path_factory):
 def test_gpgv_accepts_a_good_signature_and_returns_only_the_signed_text(signer):
     sign, keyring, _other = signer
     signed = sign(RELEASE_TEXT)
-    text, check = sources.verify_signature(signed, [keyring], "InRelease")
+    text, check = signed.verify_signature(signed, [keyring], "InRelease")
     assert text == RELEASE_TEXT and check.trusted and len(check.good_keys) == 1
     # lines outside the signature are never read
     padded = b"SHA256:\n " + b"b" * 64 + b" 10 main/source/Sources.xz\n" + signed + b"Suite: evil\n"
-    assert sources.verify_signature(padded, [keyring], "InRelease")[0] == RELEASE_TEXT
+    assert signed.verify_signature(padded, [keyring], "InRelease")[0] == RELEASE_TEXT
 
 
 @needs_gpg
@@ -56,16 +56,16 @@ def test_gpgv_refuses_a_tampered_file(signer):
     sign, keyring, _other = signer
     tampered = sign(RELEASE_TEXT).replace(b"a" * 64, b"a" * 63 + b"b")
     with pytest.raises(SourceNotProven, match="InRelease: signature refused by gpgv \\(BADSIG"):
-        sources.verify_signature(tampered, [keyring], "InRelease")
+        signed.verify_signature(tampered, [keyring], "InRelease")
 
 
 @needs_gpg
 def test_gpgv_refuses_a_key_outside_the_keyring_and_an_unsigned_file(signer):
     sign, _keyring, other = signer
     with pytest.raises(SourceNotProven, match="NO_PUBKEY"):
-        sources.verify_signature(sign(RELEASE_TEXT), [other], "InRelease")
+        signed.verify_signature(sign(RELEASE_TEXT), [other], "InRelease")
     with pytest.raises(SourceNotProven, match="signature refused"):
-        sources.verify_signature(RELEASE_TEXT.encode(), [other], "InRelease")
+        signed.verify_signature(RELEASE_TEXT.encode(), [other], "InRelease")
 
 
 # ---- the real archive, with the real debian-archive-keyring ----
@@ -73,33 +73,33 @@ def test_gpgv_refuses_a_key_outside_the_keyring_and_an_unsigned_file(signer):
 
 @pytest.mark.network
 def test_the_real_stable_index_verifies_and_vouches_for_3_13_5(tmp_path):
-    index = sources.signed_index("stable", directory=tmp_path)
+    index = signed.signed_index("stable", directory=tmp_path)
     assert index.signed_by and index.release.suite == "stable" and not index.from_cache
     recipe, release = find_release("3.13.5")
-    lookup = sources.SignedLookup("3.13.5", next(t for t in index.tarballs if t.version == "3.13.5"), index,
+    lookup = signed.SignedLookup("3.13.5", next(t for t in index.tarballs if t.version == "3.13.5"), index,
                                   ("stable",))
-    verdict = sources.judge_signed(release, str(recipe.path), lookup)
+    verdict = signed.judge_signed(release, str(recipe.path), lookup)
     assert verdict.status == "agrees" and verdict.signed_sha256 == release.sha256
 
 
 @pytest.mark.network
 def test_a_tampered_real_inrelease_is_refused(tmp_path):
-    raw = sources._get_bytes(f"{sources.archive_url()}/dists/stable/InRelease", 16 << 20)
-    listed = sources.verify_signature(raw, sources.archive_keyrings(), "InRelease")[0]
+    raw = signed._get_bytes(f"{sources.archive_url()}/dists/stable/InRelease", 16 << 20)
+    listed = signed.verify_signature(raw, signed.archive_keyrings(), "InRelease")[0]
     digest = next(line.split()[0] for line in listed.splitlines() if line.endswith(" main/source/Sources.xz")
                   and len(line.split()[0]) == 64)
     forged = raw.replace(digest.encode(), ("0" if digest[0] != "0" else "1").encode() + digest[1:].encode())
     assert forged != raw
     with pytest.raises(SourceNotProven, match="BADSIG"):
-        sources.verify_signature(forged, sources.archive_keyrings(), "InRelease")
+        signed.verify_signature(forged, signed.archive_keyrings(), "InRelease")
 
 
 @pytest.mark.network
 def test_recipes_new_releases_are_reported_not_listed_rather_than_passed(tmp_path):
     for version in ("3.14.7", "3.15.0rc2"):
         recipe, release = find_release(version)
-        lookup = sources.lookup_signed(version, sources.DEFAULT_SUITES, directory=tmp_path)
-        verdict = sources.judge_signed(release, str(recipe.path), lookup)
+        lookup = signed.lookup_signed(version, signed.DEFAULT_SUITES, directory=tmp_path)
+        verdict = signed.judge_signed(release, str(recipe.path), lookup)
         # the archive dropped them from every index (their pool files stay); if one returns, it must agree
         assert verdict.status in ("not-listed", "agrees"), verdict.message
         assert not lookup.failures, lookup.failures

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dualpy import sources
+from dualpy import signed, sources
 from dualpy.cli import main
 from dualpy.debian import OrigTarball, ReleaseFile, SignatureCheck
 from dualpy.errors import SourceNotProven, ChecksumMismatch, SourceUnavailable, UsageError
@@ -80,44 +80,44 @@ TARBALL_3135 = OrigTarball("python3.13", "3.13.5-2+deb13u5", "pool/main/p/python
 
 def index_of(suite, *tarballs, date="Tue, 24 Nov 2026 02:12:15 UTC"):
     release = ReleaseFile(suite, suite, date, "", {})
-    return sources.SignedIndex(suite, release, ("B8E5F13176D2A7A75220028078DBA3BC47EF2265",), "0" * 64, tarballs)
+    return signed.SignedIndex(suite, release, ("B8E5F13176D2A7A75220028078DBA3BC47EF2265",), "0" * 64, tarballs)
 
 
 def test_configured_suites_explicit_then_environment_then_default(monkeypatch):
-    monkeypatch.delenv(sources.SUITES_ENV, raising=False)
-    assert sources.configured_suites() == ("unstable", "testing", "experimental", "stable", "stable-backports")
-    monkeypatch.setenv(sources.SUITES_ENV, "trixie, sid")
-    assert sources.configured_suites() == ("trixie", "sid")
-    assert sources.configured_suites("bookworm-backports,experimental") == ("bookworm-backports", "experimental")
-    assert sources.configured_suites(" ") == sources.DEFAULT_SUITES
+    monkeypatch.delenv(signed.SUITES_ENV, raising=False)
+    assert signed.configured_suites() == ("unstable", "testing", "experimental", "stable", "stable-backports")
+    monkeypatch.setenv(signed.SUITES_ENV, "trixie, sid")
+    assert signed.configured_suites() == ("trixie", "sid")
+    assert signed.configured_suites("bookworm-backports,experimental") == ("bookworm-backports", "experimental")
+    assert signed.configured_suites(" ") == signed.DEFAULT_SUITES
     for bad in ("../etc", "-", "a b/c"):
         with pytest.raises(UsageError, match="not a Debian suite"):
-            sources.configured_suites(bad)
+            signed.configured_suites(bad)
 
 
 def test_archive_keyrings_skip_the_removed_keys(tmp_path):
     for name in ("debian-archive-keyring.gpg", "debian-archive-removed-keys.gpg", "debian-archive-trixie-stable.gpg",
                  "nodesource.gpg"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in sources.archive_keyrings(tmp_path)] == ["debian-archive-keyring.gpg",
+    assert [p.name for p in signed.archive_keyrings(tmp_path)] == ["debian-archive-keyring.gpg",
                                                                     "debian-archive-trixie-stable.gpg"]
     with pytest.raises(SourceUnavailable, match="apt-get install -y debian-archive-keyring gpgv"):
-        sources.archive_keyrings(tmp_path / "empty")
+        signed.archive_keyrings(tmp_path / "empty")
 
 
 def test_judge_signed_agrees():
     release = Release("3.13.5", SHA_3135, ())
-    lookup = sources.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("unstable", "stable"))
-    verdict = sources.judge_signed(release, "recipes/3.13.toml", lookup)
+    lookup = signed.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("unstable", "stable"))
+    verdict = signed.judge_signed(release, "recipes/3.13.toml", lookup)
     assert verdict.status == "agrees" and verdict.signed_sha256 == SHA_3135
     assert "signed stable index (InRelease dated Tue, 24 Nov 2026 02:12:15 UTC)" in verdict.message
 
 
 def test_judge_signed_disagreement_is_one_line_naming_both_digests():
     release = Release("3.13.5", "f" * 64, ())
-    lookup = sources.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("stable",))
+    lookup = signed.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("stable",))
     with pytest.raises(ChecksumMismatch) as caught:
-        sources.judge_signed(release, "recipes/3.13.toml", lookup)
+        signed.judge_signed(release, "recipes/3.13.toml", lookup)
     message = str(caught.value)
     assert "f" * 64 in message and SHA_3135 in message and "recipes/3.13.toml" in message
     assert "python3.13_3.13.5.orig.tar.xz" in message and "\n" not in message
@@ -125,9 +125,9 @@ def test_judge_signed_disagreement_is_one_line_naming_both_digests():
 
 def test_judge_signed_not_listed_names_what_is_listed():
     release = Release("3.14.7", "a" * 64, ())
-    lookup = sources.SignedLookup("3.14.7", searched=("unstable", "testing"),
+    lookup = signed.SignedLookup("3.14.7", searched=("unstable", "testing"),
                                   others={"unstable": ("3.14.9", "3.14.10"), "testing": ()})
-    verdict = sources.judge_signed(release, "r", lookup)
+    verdict = signed.judge_signed(release, "r", lookup)
     assert verdict.status == "not-listed" and verdict.signed_sha256 is None
     assert verdict.message == (
         "the Debian archive's signed indexes (unstable, testing) do not list python3.14_3.14.7.orig.tar.xz "
@@ -136,14 +136,14 @@ def test_judge_signed_not_listed_names_what_is_listed():
 
 
 def test_judge_signed_unavailable_when_no_index_was_read():
-    verdict = sources.judge_signed(Release("3.14.7", "a" * 64, ()), "r",
-                                   sources.SignedLookup("3.14.7", failures=("unstable: timed out", "sid: 404")))
-    assert verdict == sources.SignedVerdict(
+    verdict = signed.judge_signed(Release("3.14.7", "a" * 64, ()), "r",
+                                   signed.SignedLookup("3.14.7", failures=("unstable: timed out", "sid: 404")))
+    assert verdict == signed.SignedVerdict(
         "unavailable", "no signed Debian index could be read (unstable: timed out; sid: 404): "
         "only the recipe vouches for the sha256")
     # a tarball without the index that listed it is not evidence
-    orphan = sources.SignedLookup("3.13.5", found=TARBALL_3135)
-    verdict = sources.judge_signed(Release("3.13.5", SHA_3135, ()), "r", orphan)
+    orphan = signed.SignedLookup("3.13.5", found=TARBALL_3135)
+    verdict = signed.judge_signed(Release("3.13.5", SHA_3135, ()), "r", orphan)
     assert verdict.status == "unavailable" and "(no suite given)" in verdict.message
 
 
@@ -158,9 +158,9 @@ def test_lookup_signed_stops_at_the_first_suite_listing_it_and_skips_unreachable
                             "1" * 64, 1)
         return index_of(suite, other) if suite == "first" else index_of(suite, TARBALL_3135, other)
 
-    monkeypatch.setattr(sources, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
-    monkeypatch.setattr(sources, "signed_index", fake_index)
-    lookup = sources.lookup_signed("3.13.5", ["down", "first", "second", "third"], "file:///archive")
+    monkeypatch.setattr(signed, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
+    monkeypatch.setattr(signed, "signed_index", fake_index)
+    lookup = signed.lookup_signed("3.13.5", ["down", "first", "second", "third"], "file:///archive")
     assert asked == ["down", "first", "second"]
     assert lookup.version == "3.13.5" and lookup.found == TARBALL_3135
     assert lookup.index is not None and lookup.index.suite == "second"
@@ -177,11 +177,11 @@ def test_lookup_signed_not_listed_anywhere_passes_everything_through(monkeypatch
             raise SourceUnavailable("timed out")
         return index_of(suite, TARBALL_3135)
 
-    monkeypatch.setattr(sources, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
-    monkeypatch.setattr(sources, "signed_index", fake_index)
-    monkeypatch.setattr(sources, "archive_url", lambda mirror: f"resolved:{mirror}")
-    lookup = sources.lookup_signed("3.13.99", ["a", "down", "b"], "file:///m", tmp_path / "cache")
-    assert lookup == sources.SignedLookup("3.13.99", None, None, ("a", "b"), {"a": ("3.13.5",), "b": ("3.13.5",)},
+    monkeypatch.setattr(signed, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
+    monkeypatch.setattr(signed, "signed_index", fake_index)
+    monkeypatch.setattr(signed, "archive_url", lambda mirror: f"resolved:{mirror}")
+    lookup = signed.lookup_signed("3.13.99", ["a", "down", "b"], "file:///m", tmp_path / "cache")
+    assert lookup == signed.SignedLookup("3.13.99", None, None, ("a", "b"), {"a": ("3.13.5",), "b": ("3.13.5",)},
                                           ("down: timed out",))
     assert calls == [(suite, "resolved:file:///m", [tmp_path / "k.gpg"], tmp_path / "cache")
                      for suite in ("a", "down", "b")]
@@ -191,19 +191,19 @@ def test_lookup_signed_lets_a_refused_signature_stop_everything(monkeypatch, tmp
     def refused(suite, mirror, keyrings, directory):
         raise SourceNotProven("signature refused")
 
-    monkeypatch.setattr(sources, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
-    monkeypatch.setattr(sources, "signed_index", refused)
+    monkeypatch.setattr(signed, "archive_keyrings", lambda: [tmp_path / "k.gpg"])
+    monkeypatch.setattr(signed, "signed_index", refused)
     with pytest.raises(SourceNotProven):
-        sources.lookup_signed("3.13.5", ["unstable"], "file:///archive")
+        signed.lookup_signed("3.13.5", ["unstable"], "file:///archive")
 
 
 def test_lookup_signed_without_keyring_is_unavailable_not_an_error(monkeypatch):
     def no_keyring():
         raise SourceUnavailable("no Debian archive keyring")
 
-    monkeypatch.setattr(sources, "archive_keyrings", no_keyring)
-    lookup = sources.lookup_signed("3.13.5", ["unstable"], "file:///archive")
-    assert lookup == sources.SignedLookup("3.13.5", failures=("no Debian archive keyring",))
+    monkeypatch.setattr(signed, "archive_keyrings", no_keyring)
+    lookup = signed.lookup_signed("3.13.5", ["unstable"], "file:///archive")
+    assert lookup == signed.SignedLookup("3.13.5", failures=("no Debian archive keyring",))
 
 
 @pytest.fixture
@@ -224,13 +224,13 @@ def archive(tmp_path, monkeypatch):
         assert keyrings == [] and what.endswith("/dists/trixie/InRelease")
         return raw.decode(), signed_by
 
-    monkeypatch.setattr(sources, "verify_signature", accept)
+    monkeypatch.setattr(signed, "verify_signature", accept)
     return root
 
 
 def test_signed_index_downloads_checks_and_caches_the_extract(archive, tmp_path):
     cache = tmp_path / "cache"
-    index = sources.signed_index("trixie", f"file://{archive}", [], cache)
+    index = signed.signed_index("trixie", f"file://{archive}", [], cache)
     assert index.suite == "trixie" and index.release.codename == "trixie" and not index.from_cache
     assert index.signed_by == ("B8E5F13176D2A7A75220028078DBA3BC47EF2265",)
     assert [t.version for t in index.tarballs] == ["3.13.5", "3.15.0rc1"]
@@ -240,9 +240,9 @@ def test_signed_index_downloads_checks_and_caches_the_extract(archive, tmp_path)
     assert (cache / "trixie" / "InRelease").read_text().startswith("Suite: stable\n")
     # the next run reuses the extract: Sources.xz is not fetched again (it is gone)
     (archive / "dists" / "trixie" / "main" / "source" / "Sources.xz").unlink()
-    assert sources.signed_index("trixie", f"file://{archive}", [], cache).tarballs == index.tarballs
+    assert signed.signed_index("trixie", f"file://{archive}", [], cache).tarballs == index.tarballs
     # the archive unreachable: the cached InRelease is verified again and used, and says so
-    offline = sources.signed_index("trixie", f"file://{tmp_path}/nowhere", [], cache)
+    offline = signed.signed_index("trixie", f"file://{tmp_path}/nowhere", [], cache)
     assert offline.from_cache and offline.tarballs == index.tarballs
 
 
@@ -250,49 +250,49 @@ def test_signed_index_refuses_a_sources_file_the_signature_does_not_cover(archiv
     path = archive / "dists" / "trixie" / "main" / "source" / "Sources.xz"
     path.write_bytes(path.read_bytes()[:-1] + b"\0")
     with pytest.raises(ChecksumMismatch, match="but the signed InRelease lists"):
-        sources.signed_index("trixie", f"file://{archive}", [], tmp_path / "cache")
+        signed.signed_index("trixie", f"file://{archive}", [], tmp_path / "cache")
     assert not (tmp_path / "cache" / "trixie" / "python-orig-tarballs.json").exists()
     assert [p.name for p in (tmp_path / "cache" / "trixie").iterdir()] == []  # no temp file left
 
 
 def test_signed_index_refetches_when_the_signed_sha256_changes(archive, tmp_path):
     cache = tmp_path / "cache"
-    sources.signed_index("trixie", f"file://{archive}", [], cache)
+    signed.signed_index("trixie", f"file://{archive}", [], cache)
     stale = cache / "trixie" / "python-orig-tarballs.json"
     document = json.loads(stale.read_text())
     document["sources_sha256"] = "0" * 64
     document["tarballs"] = []
     stale.write_text(json.dumps(document))
-    assert len(sources.signed_index("trixie", f"file://{archive}", [], cache).tarballs) == 2
+    assert len(signed.signed_index("trixie", f"file://{archive}", [], cache).tarballs) == 2
 
 
 def test_signed_index_of_a_suite_without_sources(archive, tmp_path):
     (archive / "dists" / "trixie" / "InRelease").write_text("Suite: stable\nSHA256:\n")
     with pytest.raises(SourceUnavailable, match="lists no main/source/Sources.xz"):
-        sources.signed_index("trixie", f"file://{archive}", [], tmp_path / "cache")
+        signed.signed_index("trixie", f"file://{archive}", [], tmp_path / "cache")
 
 
 def test_signed_index_unreachable_and_nothing_cached(tmp_path, monkeypatch):
     with pytest.raises(SourceUnavailable, match="nowhere/dists/trixie/InRelease"):
-        sources.signed_index("trixie", f"file://{tmp_path}/nowhere", [], tmp_path / "cache")
+        signed.signed_index("trixie", f"file://{tmp_path}/nowhere", [], tmp_path / "cache")
 
 
 def test_signed_index_unreachable_with_an_incomplete_cache(archive, tmp_path):
     cache = tmp_path / "cache"
-    sources.signed_index("trixie", f"file://{archive}", [], cache)
+    signed.signed_index("trixie", f"file://{archive}", [], cache)
     (cache / "trixie" / "python-orig-tarballs.json").unlink()
     with pytest.raises(SourceUnavailable, match="unreachable, and the cached index of trixie is incomplete"):
-        sources.signed_index("trixie", f"file://{tmp_path}/nowhere", [], cache)
+        signed.signed_index("trixie", f"file://{tmp_path}/nowhere", [], cache)
 
 
 def test_signed_index_takes_the_archive_keyrings_by_default(archive, tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "archive_keyrings", lambda: [])
-    assert len(sources.signed_index("trixie", f"file://{archive}", directory=tmp_path / "c").tarballs) == 2
+    monkeypatch.setattr(signed, "archive_keyrings", lambda: [])
+    assert len(signed.signed_index("trixie", f"file://{archive}", directory=tmp_path / "c").tarballs) == 2
 
 
 def test_index_cache_lives_under_the_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("DUALPY_CACHE_DIR", str(tmp_path))
-    assert sources.index_cache_dir() == tmp_path / "debian"
+    assert signed.index_cache_dir() == tmp_path / "debian"
     assert sources.source_cache_dir() == tmp_path / "sources"
 
 
@@ -312,7 +312,7 @@ def fake_lookup(monkeypatch, lookup):
 
 def test_fetch_stops_on_a_disagreement_before_downloading(monkeypatch, local_3135, capsys):
     other = OrigTarball(*[*TARBALL_3135.__dict__.values()][:4], "e" * 64, 1)
-    fake_lookup(monkeypatch, sources.SignedLookup("3.13.5", other, index_of("stable"), ("stable",)))
+    fake_lookup(monkeypatch, signed.SignedLookup("3.13.5", other, index_of("stable"), ("stable",)))
     monkeypatch.setattr("dualpy.commands.sources.fetch_release", lambda *a, **k: pytest.fail("downloaded"))
     assert main(["sources", "fetch", "3.13.5"]) == 1
     *_progress, err = capsys.readouterr().err.strip().splitlines()
@@ -320,7 +320,7 @@ def test_fetch_stops_on_a_disagreement_before_downloading(monkeypatch, local_313
 
 
 def test_fetch_not_listed_warns_by_default_and_fails_with_require_signed(monkeypatch, local_3135, capsys):
-    fake_lookup(monkeypatch, sources.SignedLookup("3.13.5", searched=("unstable",), others={"unstable": ()}))
+    fake_lookup(monkeypatch, signed.SignedLookup("3.13.5", searched=("unstable",), others={"unstable": ()}))
     fetched = sources.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
     monkeypatch.setattr("dualpy.commands.sources.fetch_release", lambda *a, **k: fetched)
     assert main(["sources", "fetch", "3.13.5", "--json"]) == 0
@@ -335,7 +335,7 @@ def test_fetch_not_listed_warns_by_default_and_fails_with_require_signed(monkeyp
 
 
 def test_fetch_agreeing_reports_both_digests(monkeypatch, local_3135, capsys):
-    fake_lookup(monkeypatch, sources.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("stable",)))
+    fake_lookup(monkeypatch, signed.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("stable",)))
     fetched = sources.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
     monkeypatch.setattr("dualpy.commands.sources.fetch_release", lambda *a, **k: fetched)
     assert main(["sources", "fetch", "3.13.5", "--require-signed", "--json"]) == 0
@@ -355,7 +355,7 @@ def test_recipes_add_prints_a_draft_and_says_what_is_unconfirmed(monkeypatch, ca
     tarball = OrigTarball("python3.13", "3.13.18-1", "pool/main/p/python3.13", "python3.13_3.13.18.orig.tar.xz",
                           "d" * 64, 5)
     monkeypatch.setattr("dualpy.commands.recipes.lookup_signed",
-                        lambda version, suites, mirror: sources.SignedLookup("3.13.18", tarball, index_of("unstable"),
+                        lambda version, suites, mirror: signed.SignedLookup("3.13.18", tarball, index_of("unstable"),
                                                                              ("unstable",)))
     monkeypatch.setattr("dualpy.commands.recipes.probe_url", lambda url: (False, "HTTP 404"))
     monkeypatch.setattr("dualpy.commands.recipes.archive_url", lambda mirror: "file:///archive")
@@ -368,7 +368,7 @@ def test_recipes_add_prints_a_draft_and_says_what_is_unconfirmed(monkeypatch, ca
 
 def test_recipes_add_refuses_without_a_signed_listing(monkeypatch, capsys):
     monkeypatch.setattr("dualpy.commands.recipes.lookup_signed",
-                        lambda version, suites, mirror: sources.SignedLookup(
+                        lambda version, suites, mirror: signed.SignedLookup(
                             "3.14.7", searched=("unstable",), others={"unstable": ("3.14.9",)}))
     assert main(["recipes", "add", "3.14.7"]) == 1
     err = capsys.readouterr().err.strip()
@@ -383,7 +383,7 @@ def test_recipes_add_write_inserts_atomically(monkeypatch, tmp_path, capsys):
     tarball = OrigTarball("python3.13", "3.13.18-1", "pool/main/p/python3.13", "python3.13_3.13.18.orig.tar.xz",
                           "d" * 64, 5)
     monkeypatch.setattr("dualpy.commands.recipes.lookup_signed",
-                        lambda version, suites, mirror: sources.SignedLookup("3.13.18", tarball, index_of("unstable"),
+                        lambda version, suites, mirror: signed.SignedLookup("3.13.18", tarball, index_of("unstable"),
                                                                              ("unstable",)))
     monkeypatch.setattr("dualpy.commands.recipes.probe_url", lambda url: (True, "HTTP 200"))
     monkeypatch.setattr("dualpy.commands.recipes.archive_url", lambda mirror: "file:///archive")
