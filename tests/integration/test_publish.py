@@ -144,6 +144,7 @@ def test_push_remove_pull_by_digest_run(small_image: str, registry: Registry) ->
     wrong = run_dualpy("images", "pull", destination, "--digest", pushed["digest"], *_auth_args(registry),
                        check=False, **_credentials(registry))
     assert wrong.returncode == 1 and "not " + pushed["digest"] in wrong.stderr
+    _docker("image", "rm", destination)  # the registry goes with the test: so does the name that points at it
 
 
 def test_wrong_password_is_one_clear_line(dual_image: str, tmp_path: Path) -> None:
