@@ -25,7 +25,7 @@ def _matches(filename: str, supported: set[Tag]) -> bool:
     return bool(parse_wheel_filename(filename)[3] & supported)
 
 
-def test_an_old_packaging_gets_the_abi3t_tags_of_a_free_threaded_315():
+def test_an_old_packaging_gets_the_abi3t_tags_of_a_free_threaded_315() -> None:
     old = _tags_before_packaging_26_1(15, freethreaded=True)
     assert not _matches(ABI3T_WHEEL, old)
     supported = supported_tags(old, (3, 15), freethreaded=True)
@@ -36,7 +36,7 @@ def test_an_old_packaging_gets_the_abi3t_tags_of_a_free_threaded_315():
     assert {t.platform for t in supported - old} == set(PLATFORMS)
 
 
-def test_the_tags_agree_with_packaging_that_knows_abi3t():
+def test_the_tags_agree_with_packaging_that_knows_abi3t() -> None:
     old = _tags_before_packaging_26_1(15, freethreaded=True)
     added = supported_tags(old, (3, 15), freethreaded=True) - old
     known = set(cpython_tags((3, 15), ["cp315t"], PLATFORMS))
@@ -44,7 +44,7 @@ def test_the_tags_agree_with_packaging_that_knows_abi3t():
         assert added == {t for t in known if t.abi == "abi3t"}
 
 
-def test_nothing_is_added_where_abi3t_does_not_apply_or_is_known():
+def test_nothing_is_added_where_abi3t_does_not_apply_or_is_known() -> None:
     gil = _tags_before_packaging_26_1(15, freethreaded=False)
     assert supported_tags(gil, (3, 15), freethreaded=False) == gil
     assert _matches(ABI3T_WHEEL, gil)  # the GIL build takes abi3.abi3t through its abi3 half
