@@ -31,5 +31,5 @@ def show(
         return
     table = Table("setting", "value", "from")
     for key, setting in config.settings.items():
-        table.add_row(key, repr(setting.value), setting.source)
+        table.add_row(key, console.plain(repr(setting.value)), console.plain(setting.source))
     console.stdout.print(table)

@@ -53,7 +53,8 @@ def inspect(
         return
     table = Table("interpreter", "version", "abiflags", "Py_GIL_DISABLED", "GIL enabled", "EXT_SUFFIX", "first tags")
     for row in facts.interpreters:
-        table.add_row(row.path, row.version, row.abiflags or "''", str(row.py_gil_disabled),
+        table.add_row(console.plain(row.path), console.plain(row.version), row.abiflags or "''",
+                      str(row.py_gil_disabled),
                       str(row.gil_enabled), row.ext_suffix, "\n".join(row.tags))
     console.stdout.print(f"{facts.tag}  {facts.id[:19]}  {facts.size_bytes / 1e6:.0f} MB")
     console.stdout.print(table)

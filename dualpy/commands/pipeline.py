@@ -56,10 +56,10 @@ def register(app: typer.Typer) -> None:
         else:
             table = Table("file", "serves", "verdict")
             if document["sdist"]:
-                table.add_row(document["sdist"], "sdist", "")
+                table.add_row(console.plain(document["sdist"]), "sdist", "")
             for wheel in document["wheels"]:
                 colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(wheel["verdict"], "white")
-                table.add_row(wheel["filename"], wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
+                table.add_row(console.plain(wheel["filename"]), wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
             console.stdout.print(table)
             stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in document["stage_seconds"].items())
             counts = document["summary"]

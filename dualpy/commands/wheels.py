@@ -45,7 +45,7 @@ def build(
         return
     table = Table("wheel", "serves", "built by")
     for wheel in result.wheels:
-        table.add_row(wheel.filename, wheel.variant, wheel.built_by)
+        table.add_row(console.plain(wheel.filename), wheel.variant, wheel.built_by)
     console.stderr.print(table)
     console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
                  f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")

@@ -72,6 +72,7 @@ class WheelFacts:
     version: str
     tags: frozenset[Tag]
     top_level: tuple[str, ...]
+    classifiers: tuple[str, ...] = ()  # METADATA's trove classifiers (free-threading readiness reads them)
 
 
 @dataclass(frozen=True)
@@ -543,7 +544,8 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
         *_check_stable_abi(wheel, tags),
         _check_suffixes(wheel, tags, names),
     ]
-    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names))
+    classifiers = tuple(_headers(metadata).get("classifier", [])) if metadata else ()
+    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names), classifiers)
 
 
 def check_wheel(path: Path, limits: Limits = LIMITS) -> tuple[list[CheckResult], WheelFacts | None]:
