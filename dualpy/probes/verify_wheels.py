@@ -11,8 +11,11 @@ import sys
 import sysconfig
 from typing import Any
 
+import packaging
 from packaging.tags import Tag, sys_tags
 from packaging.utils import parse_wheel_filename
+
+FIRST_ABI3T = (3, 15)  # PEP 803: the stable ABI of free-threaded builds
 
 IMPORT_CHILD = r"""
 import importlib, json, re, sys, traceback, warnings
@@ -37,6 +40,20 @@ print(json.dumps({"modules": results, "gil_enabled": getattr(sys, "_is_gil_enabl
 
 def tail(text: str, lines: int = 5) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def supported_tags(tags: set[Tag], version: tuple[int, int], freethreaded: bool) -> set[Tag]:
+    """The tags a wheel may carry to install here: packaging's, plus abi3t ones when packaging predates them.
+
+    packaging learnt abi3t in 26.1; an older one in the image would make an abi3.abi3t wheel look foreign to a
+    free-threaded 3.15, and the wheel would go untested there. The added tags mirror packaging 26.1 (cp32 up to
+    this minor, on this interpreter's platforms); whether pip installs the wheel is still pip's own verdict.
+    """
+    if not freethreaded or version < FIRST_ABI3T or any(t.abi == "abi3t" for t in tags):
+        return tags
+    own = f"cp{version[0]}{version[1]}"
+    platforms = {t.platform for t in tags if t.interpreter == own}
+    return tags | {Tag(f"cp3{minor}", "abi3t", p) for minor in range(2, version[1] + 1) for p in platforms}
 
 
 def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported: set[Tag]) -> dict[str, Any]:
@@ -77,10 +94,12 @@ def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported:
 
 def main() -> None:
     request = json.loads(sys.argv[1])
-    supported = set(sys_tags())
+    freethreaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    supported = supported_tags(set(sys_tags()), (sys.version_info[0], sys.version_info[1]), freethreaded)
     print(json.dumps({
         "interpreter": sys.executable,
         "version": sys.version.split()[0],
+        "packaging": getattr(packaging, "__version__", "?"),
         "Py_GIL_DISABLED": sysconfig.get_config_var("Py_GIL_DISABLED"),
         "wheels": [check(wheel, i, request, supported) for i, wheel in enumerate(request["wheels"])],
     }))
