@@ -16,7 +16,10 @@ PAIRING = "wheelhouse.pairing"
 
 _VERSIONED_EXT = re.compile(r"\.cpython-(\d+)(t?)-[^./]+\.so$")
 
-_STABLE_EXT = re.compile(r"\.(abi3t?)\.so$")
+# The stable-ABI suffix may carry the multiarch tuple (foo.abi3t-x86_64-linux-gnu.so): CPython 3.15 loads it
+# (gh-122931) and lists it first in EXTENSION_SUFFIXES, so meson names limited-API extensions so; earlier
+# Pythons load only the bare .abi3.so.
+_STABLE_EXT = re.compile(r"\.(abi3t?)(-[^./]+)?\.so$")
 
 _NATIVE = re.compile(r"\.(so(\.\d+)*|pyd|dylib|dll)$")
 
@@ -74,6 +77,8 @@ def _loads(extension: str, abi: str, minors: set[int]) -> bool:
     if stable is None or abi == "none":
         return False
     abi_match = CP_ABI.match(abi)
+    if stable[2] and min(minors, default=0) < _FIRST_ABI3T_MINOR:  # the multiarch form loads from 3.15 only
+        return False
     if stable[1] == "abi3":  # a free-threaded build never loads .abi3.so
         return abi == "abi3" or bool(abi_match and not abi_match[3])
     if abi == "abi3t":  # .abi3t.so: free-threaded builds from 3.15, and GIL builds from 3.15 too
@@ -113,7 +118,11 @@ def check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> CheckR
         modules[name[:suffix.start()]].append(name)
         if not any(_loads(name, abi, minors) for abi in abis):
             freethreaded = _freethreaded_abis(abis) or "abi3t" in abis
-            why = ": abi3 cannot load on a free-threaded build" if name.endswith(".abi3.so") and freethreaded else ""
+            stable = _STABLE_EXT.search(name)
+            abi3 = stable is not None and stable[1] == "abi3"
+            why = ": abi3 cannot load on a free-threaded build" if abi3 and freethreaded else ""
+            if stable is not None and stable[2] and min(minors, default=0) < _FIRST_ABI3T_MINOR:
+                why = ": the multiarch stable-ABI suffix loads from CPython 3.15 only (gh-122931)"
             problems.add(f"{name} is {_describe(name)} in a wheel tagged {tagged}{why}")
             unloadable.add(name[:suffix.start()])
     for module, files in sorted(modules.items()):

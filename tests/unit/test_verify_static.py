@@ -842,6 +842,28 @@ def test_abi3_extension_in_an_abi3t_wheel_fails(tmp_path, filename):
     assert message(results, "wheel.ext-suffix") == expected
 
 
+MESON_ABI3T = "dualpy_abi3t-1.0.0-cp315-abi3.abi3t-manylinux_2_36_x86_64.whl"
+
+
+@pytest.mark.parametrize("extension", ["demo/_core.abi3t-x86_64-linux-gnu.so", "demo/_core.abi3t.so"])
+def test_the_multiarch_abi3t_suffix_meson_writes_on_315_passes(tmp_path, extension):
+    results = check_wheel(make_wheel(tmp_path, MESON_ABI3T, {extension: b""}))[0]
+    assert verdicts(results) == expect(abi3_freethreaded="pass")
+    assert message(results, "wheel.ext-suffix") == "1 extension(s) match abi3, abi3t"
+
+
+def test_a_multiarch_abi3_suffix_passes_from_315_and_fails_before(tmp_path):
+    on_315 = check_wheel(make_wheel(tmp_path, "a-1.0-cp315-abi3-manylinux_2_36_x86_64.whl",
+                                    {"a/_core.abi3-x86_64-linux-gnu.so": b""}))[0]
+    assert verdicts(on_315) == expect(abi3_freethreaded="pass")
+    on_313 = check_wheel(make_wheel(tmp_path, "b-1.0-cp313-abi3-manylinux_2_36_x86_64.whl",
+                                    {"b/_core.abi3-x86_64-linux-gnu.so": b""}))[0]
+    assert verdicts(on_313) == expect(abi3_freethreaded="pass", ext_suffix="fail")
+    assert message(on_313, "wheel.ext-suffix") == (
+        "b/_core.abi3-x86_64-linux-gnu.so is an abi3 extension in a wheel tagged abi3: the multiarch stable-ABI "
+        "suffix loads from CPython 3.15 only (gh-122931)")
+
+
 def test_abi3t_before_3_15_fails(tmp_path):
     results = check_wheel(make_wheel(tmp_path, "demo-1.0-cp313-abi3t-manylinux_2_17_x86_64.whl",
                                      {"demo/_core.abi3t.so": b""}))[0]
