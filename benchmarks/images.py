@@ -22,8 +22,8 @@ BENCH_PREFIX = "dualpy-bench/cpython"
 
 def _opt_python_layer_bytes(tag: str) -> int:
     """Size of the one layer that holds /opt/python (the oldest of the final stage's three COPY layers)."""
-    copies = [entry for entry in engine.image_history(tag) if "COPY dir:" in entry.get("CreatedBy", "")]
-    return int(copies[-1]["Size"]) if copies else 0
+    copies = [layer for layer in engine.image_history(tag) if "COPY dir:" in layer.created_by]
+    return copies[-1].size if copies else 0
 
 
 def _make_install_bytes(tag: str) -> dict[str, int]:

@@ -13,8 +13,7 @@ from pathlib import Path
 from dualpy import console, engine
 from dualpy.debian import archive_url
 from dualpy.errors import BuildFailed, UsageError
-
-DEFAULT_SUITE = "bookworm"
+from dualpy.suites import find_suite
 
 
 def local_base_tag(suite: str) -> str:
@@ -40,14 +39,15 @@ def debootstrap_command(suite: str, rootfs: Path, mirror: str) -> list[str]:
     return ["debootstrap", "--variant=minbase", suite, str(rootfs), mirror]
 
 
-def build_base(suite: str = DEFAULT_SUITE, tag: str | None = None, debian_mirror: str | None = None) -> str:
-    """Build a minimal Debian image with debootstrap and docker import; return its tag."""
+def build_base(suite: str | None = None, tag: str | None = None, debian_mirror: str | None = None) -> str:
+    """Build a minimal Debian image of a known suite (default: the default suite) with debootstrap; return its tag."""
+    suite = find_suite(suite).name  # a suite images/suites.toml does not know could not serve an image
     tag = tag or local_base_tag(suite)
     if shutil.which("debootstrap") is None:
         raise UsageError("debootstrap is not installed: `apt-get install debootstrap` (or pass --base IMAGE)")
     if os.geteuid() != 0:
         raise UsageError("debootstrap needs root: run `dualpy base build` as root (or pass --base IMAGE)")
-    engine.client()
+    engine.ensure_running()
     mirror = archive_url(debian_mirror)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="dualpy-base-"))
@@ -94,9 +94,7 @@ def _trim_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
     policy.chmod(0o755)
 
 
-def resolve_base_image(
-    suite: str = DEFAULT_SUITE, explicit: str | None = None, debian_mirror: str | None = None
-) -> BaseImage:
+def resolve_base_image(suite: str, explicit: str | None = None, debian_mirror: str | None = None) -> BaseImage:
     """Find the base: --base IMAGE, else local dualpy/debian:<suite>, else pull debian:<suite>-slim, else build one."""
     if explicit:
         if engine.image_exists(explicit) or engine.pull(explicit):

@@ -9,11 +9,12 @@ import urllib.request
 from dataclasses import dataclass
 
 from dualpy import engine
-from dualpy.base import DEFAULT_SUITE, local_base_tag
-from dualpy.errors import DualpyError
+from dualpy.base import local_base_tag
+from dualpy.errors import DualpyError, EngineUnavailable
 from dualpy.paths import cache_dir
 from dualpy.recipes import load_recipes
 from dualpy.sources import resolve_url
+from dualpy.suites import default_suite
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Finding:
     ok: bool
     detail: str
     fix: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
 
 
 def _reachable(url: str, timeout: float = 10) -> str | None:
@@ -41,11 +45,11 @@ def examine(check_sources: bool = True) -> list[Finding]:
     findings = []
     try:
         findings.append(Finding("engine", True, f"Docker engine {engine.engine_version()} answers"))
-        base = local_base_tag(DEFAULT_SUITE)
+        base = local_base_tag(default_suite())
         has_base = engine.image_exists(base)
         findings.append(Finding("base image", has_base, f"{base} {'present' if has_base else 'absent'}",
                                 "" if has_base else "`dualpy base build` (images build does it when needed)"))
-    except DualpyError as exc:
+    except EngineUnavailable as exc:
         findings.append(Finding("engine", False, str(exc).split(":")[0], engine.ENGINE_FIX))
     debootstrap = shutil.which("debootstrap")
     findings.append(Finding("debootstrap", bool(debootstrap), debootstrap or "not installed",

@@ -5,17 +5,17 @@ from __future__ import annotations
 import typer
 
 from dualpy import console
-from dualpy.base import DEFAULT_SUITE, build_base, local_base_tag
+from dualpy.base import build_base
 
 app = typer.Typer(help="Minimal Debian base images from the Debian archive.", no_args_is_help=True)
 
 
 @app.command("build")
 def build(
-    suite: str = typer.Option(DEFAULT_SUITE, "--suite", help="Debian suite."),
+    suite: str = typer.Option(None, "--suite", help="Debian suite: bullseye, bookworm (default) or trixie."),
     tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/debian:<suite>)."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
 ) -> None:
     """Build a minimal Debian image with debootstrap and docker import."""
-    result = build_base(suite, tag or local_base_tag(suite), debian_mirror)
+    result = build_base(suite, tag, debian_mirror)
     console.stdout.print(result)

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         findings = examine(check_sources=not offline)
         if json_output:
             console.emit_json({"ok": all(f.ok for f in findings),
-                               "findings": [f.__dict__ for f in findings]})
+                               "findings": [f.to_json() for f in findings]})
         else:
             table = Table("check", "", "detail", "fix")
             for f in findings:

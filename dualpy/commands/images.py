@@ -9,7 +9,6 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.commands import publish as publish_commands
-from dualpy.base import DEFAULT_SUITE
 from dualpy.images import build_image, inspect_image
 from dualpy.tags import parse_variants
 
@@ -18,24 +17,25 @@ app = typer.Typer(help="Dual GIL / free-threaded CPython images.", no_args_is_he
 
 @app.command("build")
 def build(
-    python: str = typer.Option(..., "--python", help="A release (3.13.15) or a minor (3.13: its latest)."),
+    python: str = typer.Option(None, "--python", help="A release (3.14.7), a minor (3.14: its latest), or several "
+                               "(3.13,3.14,3.15: one image with every interpreter). Default: the newest final."),
     variants: str = typer.Option("gil,freethreaded", "--variants", help="gil, freethreaded, or both."),
     base: str = typer.Option(None, "--base", help="Base image (default: dualpy/debian:<suite>, built if absent)."),
-    tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/cpython:<version>)."),
+    tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/cpython:<version>[-<version>...])."),
     profile: str = typer.Option("fast", "--profile", help="fast, or release (PGO + LTO)."),
-    suite: str = typer.Option(DEFAULT_SUITE, "--suite", help="Debian suite of the base image."),
+    suite: str = typer.Option(None, "--suite", help="Debian suite of the base: bullseye, bookworm (default), trixie."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
     source: Path = typer.Option(None, "--source", help="A local CPython tarball (checked against the recipe)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild every step (a cold build)."),
     json_output: bool = typer.Option(False, "--json", help="Write the build report as JSON to stdout."),
 ) -> None:
-    """Build both CPython variants from checksum-verified source into one image."""
+    """Build both CPython variants of one or several releases from checksum-verified source into one image."""
     report = build_image(
         python, variants=parse_variants(variants), base=base, tag=tag, profile=profile, suite=suite,
         debian_mirror=debian_mirror, source_file=source, no_cache=no_cache,
     )
     if json_output:
-        console.emit_json(report.as_json())
+        console.emit_json(report.to_json())
     else:
         console.stdout.print(report.tag)
 
@@ -48,21 +48,23 @@ def inspect(
     """Report each interpreter of an image: version, ABI flags, GIL state, extension suffix, tags; labels; launcher."""
     facts = inspect_image(tag)
     if json_output:
-        console.emit_json(facts)
+        console.emit_json(facts.to_json())
         return
     table = Table("interpreter", "version", "abiflags", "Py_GIL_DISABLED", "GIL enabled", "EXT_SUFFIX", "first tags")
-    for row in facts["interpreters"]:
-        table.add_row(row["path"], row["version"], row["abiflags"] or "''", str(row["Py_GIL_DISABLED"]),
-                      str(row["gil_enabled"]), row["EXT_SUFFIX"], "\n".join(row["tags"]))
-    console.stdout.print(f"{facts['tag']}  {facts['id'][:19]}  {facts['size_bytes'] / 1e6:.0f} MB")
+    for row in facts.interpreters:
+        table.add_row(row.path, row.version, row.abiflags or "''", str(row.py_gil_disabled),
+                      str(row.gil_enabled), row.ext_suffix, "\n".join(row.tags))
+    console.stdout.print(f"{facts.tag}  {facts.id[:19]}  {facts.size_bytes / 1e6:.0f} MB")
     console.stdout.print(table)
-    launcher = facts.get("launcher")
-    if launcher:
-        console.stdout.print(f"launcher {launcher['path']} (default {launcher['default']}): "
-                             + ", ".join(f"{k} -> {v}" for k, v in launcher["interpreters"].items()))
+    if facts.launcher:
+        version = facts.launcher.default_version
+        default = facts.launcher.default + (f" {version}" if version else "")
+        console.stdout.print(f"launcher {facts.launcher.path} (default {default}): "
+                             + ", ".join(f"{k} -> {v}" for k, v in facts.launcher.interpreters.items()),
+                             markup=False)
     else:
         console.stdout.print("launcher: none")
-    for key, value in sorted(facts["labels"].items()):
+    for key, value in sorted(facts.labels.items()):
         console.stdout.print(f"  {key} = {value}", markup=False)
 
 

@@ -13,17 +13,20 @@ import sys
 import sysconfig
 import threading
 import time
+from collections.abc import Callable
+from multiprocessing.pool import Pool
+from typing import Any
 
 
-def int_loop(n=4_000_000):
+def int_loop(n: int = 4_000_000) -> int:
     total = 0
     for i in range(n):
         total += (i * i) % 7
     return total
 
 
-def dict_str(n=400_000):
-    table = {}
+def dict_str(n: int = 400_000) -> int:
+    table: dict[str, int] = {}
     for i in range(n):
         table[f"key{i}"] = i
     total = 0
@@ -32,16 +35,16 @@ def dict_str(n=400_000):
     return total
 
 
-def tree_walk(depth=21):
+def tree_walk(depth: int = 21) -> int:
     # An implicit binary tree walked recursively: call-heavy, allocation-free (3.13t's GC is not
     # generational, so a kernel that builds millions of objects would measure the collector instead).
-    def walk(level):
+    def walk(level: int) -> int:
         return 1 if level == 0 else 1 + walk(level - 1) + walk(level - 1)
 
     return walk(depth)
 
 
-def float_kernel(n=300):
+def float_kernel(n: int = 300) -> int:
     inside = 0
     for y in range(n):
         for x in range(n):
@@ -56,10 +59,12 @@ def float_kernel(n=300):
     return inside
 
 
-KERNELS = {"int_loop": int_loop, "dict_str": dict_str, "tree_walk": tree_walk, "float_kernel": float_kernel}
+KERNELS: dict[str, Callable[[], int]] = {
+    "int_loop": int_loop, "dict_str": dict_str, "tree_walk": tree_walk, "float_kernel": float_kernel,
+}
 
 
-def timed_threads(kernel, workers):
+def timed_threads(kernel: Callable[[], int], workers: int) -> float:
     threads = [threading.Thread(target=kernel) for _ in range(workers)]
     start = time.perf_counter()
     for thread in threads:
@@ -69,25 +74,26 @@ def timed_threads(kernel, workers):
     return time.perf_counter() - start
 
 
-def _run_kernel(name):
+def _run_kernel(name: str) -> None:
     KERNELS[name]()
 
 
-def timed_processes(pool, name, workers):
+def timed_processes(pool: Pool, name: str, workers: int) -> float:
     start = time.perf_counter()
     pool.map(_run_kernel, [name] * workers, chunksize=1)
     return time.perf_counter() - start
 
 
-def main():
+def main() -> None:
     max_workers = int(sys.argv[1])
     repeat = int(sys.argv[2])
-    result = {
+    kernels: dict[str, dict[str, Any]] = {}
+    result: dict[str, Any] = {
         "executable": sys.executable,
         "version": sys.version.split()[0],
         "Py_GIL_DISABLED": sysconfig.get_config_var("Py_GIL_DISABLED"),
         "cpu_count": os.cpu_count(),
-        "kernels": {},
+        "kernels": kernels,
     }
     context = multiprocessing.get_context("fork")
     with context.Pool(max_workers) as pool:
@@ -102,7 +108,7 @@ def main():
                 processes[str(workers)] = statistics.median(
                     timed_processes(pool, name, workers) for _ in range(repeat)
                 )
-            result["kernels"][name] = {"single": single, "threads": threads, "processes": processes}
+            kernels[name] = {"single": single, "threads": threads, "processes": processes}
     result["gil_enabled_after"] = getattr(sys, "_is_gil_enabled", lambda: True)()
     print(json.dumps(result))
 

@@ -8,31 +8,33 @@ import os
 import statistics
 import sys
 import time
+from typing import Any
 
-CASES = {
+CASES: dict[str, tuple[list[str], list[str], dict[str, str]]] = {
     # name: (launcher argv, direct argv, extra environment)
     "gil": (["/usr/local/bin/python"], ["/opt/python/cp313-cp313/bin/python3.13"], {}),
     "freethreaded": (["/usr/local/bin/python"], ["/opt/python/cp313-cp313t/bin/python3.13t"], {"PYTHON_GIL": "0"}),
 }
 
 
-def spawn_seconds(argv, env):
+def spawn_seconds(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv + ["-S", "-c", "pass"], env)
     os.waitpid(pid, 0)
     return time.perf_counter() - start
 
 
-def main():
+def main() -> None:
     runs = int(sys.argv[1])
     base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for name, (through_launcher, direct, extra) in CASES.items():
         env = {**base_env, **extra}
         for _ in range(20):  # warm the page cache and the byte-code cache
             spawn_seconds(through_launcher, env)
             spawn_seconds(direct, env)
-        launcher_times, direct_times = [], []
+        launcher_times: list[float] = []
+        direct_times: list[float] = []
         for _ in range(runs):
             launcher_times.append(spawn_seconds(through_launcher, env))
             direct_times.append(spawn_seconds(direct, env))

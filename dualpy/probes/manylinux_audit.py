@@ -10,18 +10,21 @@ import os
 import subprocess
 import sys
 import zipfile
+from typing import IO, Any
 
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection
+from elftools.elf.elffile import ELFFile  # type: ignore[import-not-found,import-untyped,unused-ignore]  # in the image's auditwheel venv only
+from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
 MAX_MEMBER = 256 << 20
 AUDITWHEEL = os.path.join(os.path.dirname(sys.executable), "auditwheel")
 
 
-def versioned_symbols(stream):
+def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
     """{library: {version: [symbol, ...]}} of the undefined symbols an ELF file takes from its libraries."""
     elf = ELFFile(stream)
-    needs, versym, dynsym = {}, None, None
+    needs: dict[int, tuple[str, str]] = {}
+    versym: Any = None
+    dynsym: Any = None
     for section in elf.iter_sections():
         if isinstance(section, GNUVerNeedSection):
             for verneed, auxiliaries in section.iter_versions():
@@ -31,7 +34,7 @@ def versioned_symbols(stream):
             versym = section
         elif section.name == ".dynsym":
             dynsym = section
-    found = {}
+    found: dict[str, dict[str, list[str]]] = {}
     if versym is None or dynsym is None:
         return found
     for index, symbol in enumerate(dynsym.iter_symbols()):
@@ -44,8 +47,9 @@ def versioned_symbols(stream):
     return found
 
 
-def scan(path):
-    symbols, needed = {}, set()
+def scan(path: str) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
+    symbols: dict[str, dict[str, set[str]]] = {}
+    needed: set[str] = set()
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if not (info.filename.endswith(".so") or ".so." in info.filename) or info.file_size > MAX_MEMBER:
@@ -68,12 +72,12 @@ def scan(path):
             sorted(needed))
 
 
-def main():
+def main() -> None:
     request = json.loads(sys.argv[1])
-    report = []
+    report: list[dict[str, Any]] = []
     for wheel in request["wheels"]:
         path = os.path.join(request["wheelhouse"], wheel)
-        entry = {"wheel": wheel}
+        entry: dict[str, Any] = {"wheel": wheel}
         shown = subprocess.run([AUDITWHEEL, "show", "--json", path], capture_output=True, text=True)
         if shown.returncode == 0:
             try:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from typing import Any
 
 from packaging.tags import sys_tags
 from packaging.utils import parse_wheel_filename
@@ -53,11 +54,11 @@ def pytest_sessionfinish(session, exitstatus):
 '''
 
 
-def tail(text, lines=8):
+def tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_pytest(python, tests, threads, iterations, work):
+def run_pytest(python: str, tests: str, threads: int, iterations: int, work: str) -> dict[str, Any]:
     out = os.path.join(work, f"result-{threads}.json")
     env = dict(os.environ, DUALPY_STRESS_OUT=out, PYTHONPATH=os.path.join(work, "plugin"),
                PYTEST_ADDOPTS="", PYTHONDONTWRITEBYTECODE="1")
@@ -65,7 +66,8 @@ def run_pytest(python, tests, threads, iterations, work):
                "--import-mode=importlib", f"--parallel-threads={threads}", f"--iterations={iterations}",
                "-q", "-rN", "--rootdir", tests, tests]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work, timeout=3600)
-    result = {"returncode": completed.returncode, "signal": None, "output": tail(completed.stdout + completed.stderr)}
+    result: dict[str, Any] = {"returncode": completed.returncode, "signal": None,
+                              "output": tail(completed.stdout + completed.stderr)}
     if completed.returncode < 0:
         result["signal"] = signal.Signals(-completed.returncode).name
     if os.path.exists(out):
@@ -79,11 +81,11 @@ def run_pytest(python, tests, threads, iterations, work):
     return result
 
 
-def main():
+def main() -> None:
     request = json.loads(sys.argv[1])
     supported = set(sys_tags())
     wheels = [w for w in request["wheels"] if set(parse_wheel_filename(w)[3]) & supported]
-    report = {"interpreter": sys.executable, "wheels": wheels}
+    report: dict[str, Any] = {"interpreter": sys.executable, "wheels": wheels}
     if not wheels:
         print(json.dumps(report))
         return

@@ -9,8 +9,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from typing import Any
 
-from packaging.tags import sys_tags
+from packaging.tags import Tag, sys_tags
 from packaging.utils import parse_wheel_filename
 
 IMPORT_CHILD = r"""
@@ -34,14 +35,14 @@ print(json.dumps({"modules": results, "gil_enabled": getattr(sys, "_is_gil_enabl
 """
 
 
-def tail(text, lines=5):
+def tail(text: str, lines: int = 5) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def check(wheel, index, request, supported):
+def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported: set[Tag]) -> dict[str, Any]:
     path = os.path.join(request["wheelhouse"], wheel["file"])
     _name, _version, _build, tags = parse_wheel_filename(wheel["file"])
-    result = {"file": wheel["file"], "matched": bool(tags & supported)}
+    result: dict[str, Any] = {"file": wheel["file"], "matched": bool(tags & supported)}
     if not result["matched"]:
         return result
     venv = f"/tmp/dualpy-verify/{index}"
@@ -74,7 +75,7 @@ def check(wheel, index, request, supported):
     return result
 
 
-def main():
+def main() -> None:
     request = json.loads(sys.argv[1])
     supported = set(sys_tags())
     print(json.dumps({

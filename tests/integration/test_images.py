@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -121,14 +122,12 @@ ALLOWED_CERTIFICATE_FILES = re.compile(r".*/site-packages/pip/_vendor/certifi/ca
 def test_no_host_ca_bundle_or_pip_credentials_in_any_layer(dual_image, tmp_path):
     from dualpy import engine
 
-    history = json.dumps(engine.image_history(dual_image))
+    history = json.dumps([layer.to_json() for layer in engine.image_history(dual_image)])
     for needle in ("PIP_CERT", "SSL_CERT_FILE", "ca-certificates.crt", "PIP_INDEX_URL", "pip.conf"):
         assert needle not in history
     host_bundle = HOST_CA_BUNDLE.read_bytes()
     archive = tmp_path / "image.tar"
-    with open(archive, "wb") as out:
-        for chunk in engine.client().images.get(dual_image).save(named=False):
-            out.write(chunk)
+    subprocess.run(["docker", "save", "--output", str(archive), dual_image], check=True)
     offending, certificate_files = [], []
     with tarfile.open(archive) as image_tar:
         for member in image_tar.getmembers():
@@ -159,7 +158,7 @@ def test_base_build_from_the_debian_archive():
     result = engine.run(tag, ["cat", "/etc/debian_version"])
     assert result.exit_code == 0 and result.stdout.strip().startswith("12.")
     assert engine.image_facts(tag).labels["io.dualpy.base.suite"] == "bookworm"
-    engine.client().images.remove(tag, force=True)
+    subprocess.run(["docker", "rmi", "--force", tag], check=True, capture_output=True)
 
 
 def test_wrong_checksum_source_is_refused(tmp_path):

@@ -86,18 +86,23 @@ def test_pipeline_on_a_non_project_dir(tmp_path, capsys):
 
 # What follows pins each rule on its own (issue 16: every mutant of config.py is killed or listed as equivalent).
 
-KNOWN_KEYS = "pythons, variants, image, test-command, allow-gil, output-dir"
+KNOWN_KEYS = ("pythons, variants, image, test-command, allow-gil, output-dir, stress, stress-threads, "
+              "stress-iterations, manylinux")
 
 
 def test_every_default_with_its_source_and_as_json(tmp_path):
     config = resolve(tmp_path, {}, {})
-    assert config.as_json() == {
+    assert config.to_json() == {
         "pythons": {"value": [], "source": "default"},
         "variants": {"value": ["gil", "freethreaded"], "source": "default"},
         "image": {"value": None, "source": "default"},
         "test-command": {"value": None, "source": "default"},
         "allow-gil": {"value": False, "source": "default"},
         "output-dir": {"value": "wheelhouse", "source": "default"},
+        "stress": {"value": False, "source": "default"},
+        "stress-threads": {"value": None, "source": "default"},
+        "stress-iterations": {"value": 10, "source": "default"},
+        "manylinux": {"value": None, "source": "default"},
     }
     assert list(config.settings) == KNOWN_KEYS.split(", ")
 
@@ -109,7 +114,11 @@ def test_every_default_with_its_source_and_as_json(tmp_path):
      ("image", '"from-file"', "DUALPY_IMAGE", "from-env", "from-env", "from-flag"),
      ("test-command", '"pytest"', "DUALPY_TEST_COMMAND", "pytest -x", "pytest -x", "pytest -q"),
      ("allow-gil", "true", "DUALPY_ALLOW_GIL", "0", False, True),
-     ("output-dir", '"file-out"', "DUALPY_OUTPUT_DIR", "env-out", "env-out", "flag-out")],
+     ("output-dir", '"file-out"', "DUALPY_OUTPUT_DIR", "env-out", "env-out", "flag-out"),
+     ("stress", "true", "DUALPY_STRESS", "no", False, True),
+     ("stress-threads", "4", "DUALPY_STRESS_THREADS", " 8 ", 8, 2),
+     ("stress-iterations", "3", "DUALPY_STRESS_ITERATIONS", "20", 20, 1),
+     ("manylinux", '"2_28"', "DUALPY_MANYLINUX", "manylinux2014", "manylinux2014", "2_34")],
 )
 def test_each_layer_beats_the_one_below(tmp_path, key, toml, variable, env_text, env_value, flag):
     directory = project(tmp_path, f"{key} = {toml}")
@@ -240,3 +249,24 @@ def test_bad_toml_and_a_non_table_name_the_file(tmp_path):
     with pytest.raises(ConfigurationError) as caught:
         read_project_table(tmp_path)
     assert str(caught.value) == f"{pyproject}: [tool.dualpy] must be a table"
+
+
+@pytest.mark.parametrize(
+    ("key", "toml", "message"),
+    [("stress-threads", "true", "must be a whole number"),
+     ("stress-threads", '"4"', "must be a whole number"),
+     ("stress-threads", "1", "give at least 2"),
+     ("stress-iterations", "0", "give at least 1"),
+     ("manylinux", '"2.28"', "--manylinux '2.28'"),
+     ("manylinux", "228", "must be a string")],
+)
+def test_new_keys_refuse_bad_values(tmp_path, key, toml, message):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.dualpy]\n{key} = {toml}\n")
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        resolve(tmp_path, {}, {})
+
+
+def test_integer_variables_refuse_words(tmp_path):
+    with pytest.raises(ConfigurationError, match="DUALPY_STRESS_THREADS='many': must be a whole number"):
+        resolve(tmp_path, {"DUALPY_STRESS_THREADS": "many"}, {})
+    assert resolve(tmp_path, {"DUALPY_STRESS_THREADS": "2"}, {})["stress-threads"] == 2

@@ -40,5 +40,5 @@ def test_loopback_stays_open():
 def test_the_tiers_are_declared_markers():
     options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     names = {marker.split(":")[0] for marker in options["markers"]}
-    assert names == {"docker", "lint"}
+    assert names == {"docker", "lint", "network", "aarch64"}
     assert "--strict-markers" in options["addopts"]
