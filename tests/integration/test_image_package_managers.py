@@ -1,10 +1,19 @@
-"""In a fresh container of the built image: `apt-get install` works without `apt-get update`; yum says why not."""
+"""In a fresh container of the built image: `apt-get install` works without `apt-get update`; yum says why not.
+
+And `images build --base` refuses a base that has no apt-get.
+"""
 
 from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tarfile
 
 import pytest
 
 from dualpy import engine
+from tests.conftest import DUAL_IMAGE_PYTHON, run_dualpy
 
 pytestmark = pytest.mark.docker
 
@@ -37,3 +46,27 @@ def test_a_yum_or_apt_get_script_falls_through_to_apt_get(dual_image):
     result = engine.run(dual_image, [f"{script} && dpkg-query -W libffi-dev"],
                         entrypoint=["sh", "-c"])
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def base_without_apt(tmp_path):
+    """A local image with a shell and nothing else (no apt-get), as a RHEL-family base would look to the check."""
+    libraries = subprocess.run(["ldd", "/bin/sh"], capture_output=True, text=True, check=True).stdout
+    files = ["/bin/sh", *re.findall(r"(/\S+) \(0x", libraries)]
+    tarball = tmp_path / "rootfs.tar"
+    with tarfile.open(tarball, "w") as archive:
+        for path in files:
+            archive.add(os.path.realpath(path), arcname=path.lstrip("/"))
+    tag = "dualpy-real-projects/no-apt:test"
+    engine.import_rootfs(tarball, tag)
+    yield tag
+    engine.remove_image(tag)
+
+
+def test_images_build_refuses_a_base_without_apt_get(base_without_apt):
+    result = run_dualpy("images", "build", "--python", DUAL_IMAGE_PYTHON, "--base", base_without_apt,
+                        "--tag", "dualpy-real-projects/never-built:test", check=False)
+    assert result.returncode == 2
+    assert f"--base {base_without_apt} has no apt-get" in result.stderr
+    assert "dualpy wheels build --manylinux" in result.stderr
+    assert not engine.image_exists("dualpy-real-projects/never-built:test")
