@@ -127,6 +127,8 @@ def _processes(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProce
     """The cibuildwheel processes of one plan, each with its own settings, output dir and progress."""
     parts = split_plan(plan, _jobs(run.request))
     config_file = options_file(run.project, plan, run.staging)
+    if config_file is not None:
+        run.log.write(f"# dualpy: cibuildwheel reads its options from {config_file.name}:\n{config_file.read_text()}")
     processes = []
     for number, part in enumerate(parts):
         cibw_env = cibuildwheel_environment(part, run.project, run.pip_env, run.request.test_command,
