@@ -37,20 +37,20 @@ class RealProject:
     exercises: str
 
 
-PROJECTS = (
-    RealProject("immutables", "0.21", "linux test-command running its unittest suite, test-extras"),
-    RealProject("markupsafe", "3.0.4", "build[uv] frontend, linux archs list, musllinux override"),
-    RealProject("xxhash", "4.1.0", "enable = pypy, pypy-eol, graalpy, pyodide groups; build[uv]; overrides"),
+PROJECTS = (  # the settings dualpy had to learn first, then the quick ones
     RealProject("multidict", "7.2.1", "before-all `yum install … || apk add … || apt-get install libffi-dev` "
                 "(no update, no -y); test-requires -r file; pytest test-command; archs auto32; "
                 "its C code refuses cp313t"),
-    RealProject("propcache", "0.5.4", "Cython build with an environment table of constraint files; "
-                "test-requires -r file; pytest test-command; config-settings"),
+    RealProject("xxhash", "4.1.0", "enable = pypy, pypy-eol, graalpy, pyodide groups; build[uv]; overrides"),
     RealProject("frozenlist", "1.8.0", "enable cpython-freethreading; before-test pip install; environment table "
                 "with PIP_CONSTRAINT; skip pp*"),
-    RealProject("ruamel.yaml.clib", "0.2.15", "skip = cp3??t-*: the project builds no free-threaded wheel"),
     RealProject("zstandard", "0.25.0", "enable cpython-freethreading + cpython-prerelease; before-all with a yum "
                 "guard; environment string; test-groups; two-command test-command"),
+    RealProject("immutables", "0.21", "linux test-command running its unittest suite, test-extras"),
+    RealProject("markupsafe", "3.0.4", "build[uv] frontend, linux archs list, musllinux override"),
+    RealProject("propcache", "0.5.4", "Cython build with an environment table of constraint files; "
+                "test-requires -r file; pytest test-command; config-settings"),
+    RealProject("ruamel.yaml.clib", "0.2.15", "skip = cp3??t-*: the project builds no free-threaded wheel"),
 )
 
 
