@@ -115,15 +115,15 @@ def write_results(rows: list[dict[str, Any]], runs: list[tuple[str, str]]) -> No
     lines = [f"# Real projects through `dualpy pipeline` ({images})", "",
              "Written by benchmarks/real_projects.py. Wheels: verdict of each wheel; reasons: every check that did "
              "not pass; seconds: the pipeline's stages (wheels / verify), without any wait for the engine lock.", "",
-             "| project | version | Python | exercises | wheels | verdict | reasons | seconds |",
+             "| project | version | Python, image | exercises | wheels | verdict | reasons | seconds |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         wheels = "<br>".join(f"{w['filename']} ({w['verdict']})" for w in row["wheels"]) or "none"
         stages = row.get("stage_seconds", {})
         seconds = f"{row['seconds']} ({stages.get('wheels', '?')} / {stages.get('verify', '?')})"
         reasons = "<br>".join(row["reasons"]) or "all checks pass"
-        lines.append(f"| {row['project']} | {row['version']} | {row['python']} | {_cell(row['exercises'])} | "
-                     f"{_cell(wheels)} | "
+        lines.append(f"| {row['project']} | {row['version']} | {row['python']}, {row['image']} | "
+                     f"{_cell(row['exercises'])} | {_cell(wheels)} | "
                      f"{row['verdict']} | {_cell(reasons)} | {seconds} |")
     RESULTS_MD.write_text("\n".join(lines) + "\n")
     RESULTS_JSON.write_text(json.dumps({"runs": [{"python": p, "image": i} for p, i in runs], "projects": rows},
