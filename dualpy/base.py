@@ -94,10 +94,27 @@ def _trim_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
     policy.chmod(0o755)
 
 
+def require_apt_get(reference: str) -> None:
+    """Refuse, in one line, a base image without apt-get: every stage of a dualpy image installs with it.
+
+    A manylinux base (RHEL family: yum/dnf, packages named differently, glibc of its own) would need its own
+    package lists in the suites and a yum variant of the template's install steps; until then it fails here,
+    before anything is built, instead of at the first `apt-get` of the build.
+    """
+    result = engine.run(reference, ["command -v apt-get"], entrypoint=["sh", "-c"], network_mode="none")
+    if result.exit_code != 0:
+        raise UsageError(
+            f"--base {reference} has no apt-get (a RHEL-family image such as manylinux uses yum/dnf), and a dualpy "
+            "image installs its packages with apt-get: pass a Debian or Ubuntu base, or build the wheels in "
+            "cibuildwheel's own manylinux image with `dualpy wheels build --manylinux`"
+        )
+
+
 def resolve_base_image(suite: str, explicit: str | None = None, debian_mirror: str | None = None) -> BaseImage:
     """Find the base: --base IMAGE, else local dualpy/debian:<suite>, else pull debian:<suite>-slim, else build one."""
     if explicit:
         if engine.image_exists(explicit) or engine.pull(explicit):
+            require_apt_get(explicit)
             return BaseImage(explicit, "--base")
         raise UsageError(f"base image {explicit!r} is neither local nor pullable: build it or drop --base")
     local = local_base_tag(suite)

@@ -21,14 +21,17 @@ from dualpy.errors import BuildFailed, ConfigurationError, image_absent
 from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
-from dualpy.wheels.options import cibuildwheel_environment, describe_config, process_environment
+from dualpy.wheels.options import (
+    cibuildwheel_environment, config_file_text, describe_config, enable_groups, process_environment,
+    unknown_enable_groups,
+)
 from dualpy.wheels.plan import BuildPlan, default_jobs, image_build_python, plan_builds, split_plan
 from dualpy.wheels.project import Project, load_project
 from dualpy.wheels.pure import build_pure_wheel
 from dualpy.wheels.request import WheelsRequest
 from dualpy.wheels.runner import (
     CONFIGURATION_ERROR_EXIT, NOTHING_SELECTED_EXIT, PURE_PYTHON_EXIT, CibuildwheelOutput, CibuildwheelProcess,
-    run_cibuildwheel, selected_identifiers,
+    known_enable_groups, run_cibuildwheel, selected_identifiers,
 )
 
 
@@ -103,9 +106,29 @@ def _staging_beside(output_dir: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def options_file(project: Project, plan: BuildPlan, directory: Path) -> Path | None:
+    """The options file a plan's cibuildwheel reads instead of the project's, when the project names enable
+    groups its release rejects (written into directory); None when the project's own file serves."""
+    if not enable_groups(project.cibuildwheel_section):
+        return None
+    known = known_enable_groups(venv_python(plan.release))
+    text = config_file_text(project.cibuildwheel_section, known) if known is not None else None
+    if text is None or known is None:
+        return None
+    dropped = ", ".join(unknown_enable_groups(project.cibuildwheel_section, known))
+    console.info(f"  the project's enable group(s) {dropped} are unknown to cibuildwheel {plan.release.version}: "
+                 "left out of its options (dualpy names the identifiers to build itself)")
+    path = directory / f"cibuildwheel-{plan.release.version}.toml"
+    path.write_text(text)
+    return path
+
+
 def _processes(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
     """The cibuildwheel processes of one plan, each with its own settings, output dir and progress."""
     parts = split_plan(plan, _jobs(run.request))
+    config_file = options_file(run.project, plan, run.staging)
+    if config_file is not None:
+        run.log.write(f"# dualpy: cibuildwheel reads its options from {config_file.name}:\n{config_file.read_text()}")
     processes = []
     for number, part in enumerate(parts):
         cibw_env = cibuildwheel_environment(part, run.project, run.pip_env, run.request.test_command,
@@ -115,7 +138,8 @@ def _processes(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProce
         output = run.staging / f"{index}-{number}"
         output.mkdir()
         progress = CibuildwheelOutput(run.log, part.identifiers, prefix, run.lock)
-        processes.append(CibuildwheelProcess(part, output, process_environment(cibw_env, run.pip_env), progress))
+        processes.append(CibuildwheelProcess(part, output, process_environment(cibw_env, run.pip_env), progress,
+                                             config_file))
     return processes
 
 
@@ -140,10 +164,12 @@ def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
         elif process.stopped:
             process.progress.finish("stopped (another process failed)")
     for process in processes:
-        if process.code in (CONFIGURATION_ERROR_EXIT, NOTHING_SELECTED_EXIT):
+        if process.code == CONFIGURATION_ERROR_EXIT:
             raise _configuration_error(process, log_path)
         if process.failed:
             raise _build_failed(process, log_path)
+    if all(process.selected_nothing for process in processes):
+        raise _configuration_error(processes[0], log_path)
 
 
 def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
@@ -233,9 +259,12 @@ def print_config(request: WheelsRequest) -> dict[str, Any]:
     plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux)
     pip_env = _pip_environment(request)
     selections = []
-    for plan in plans:
-        python = venv_python(plan.release)
-        for part in split_plan(plan, _jobs(request)):
-            cibw_env = cibuildwheel_environment(part, project, pip_env, request.test_command)
-            selections.append(selected_identifiers(python, project, process_environment(cibw_env, pip_env)))
+    with tempfile.TemporaryDirectory(prefix="dualpy-print-config-") as scratch:
+        for plan in plans:
+            python = venv_python(plan.release)
+            config_file = options_file(project, plan, Path(scratch))
+            for part in split_plan(plan, _jobs(request)):
+                cibw_env = cibuildwheel_environment(part, project, pip_env, request.test_command)
+                selections.append(selected_identifiers(python, project, process_environment(cibw_env, pip_env),
+                                                       config_file))
     return describe_config(project, plans, pip_env, request.test_command, _jobs(request), selections)

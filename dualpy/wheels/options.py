@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from dualpy.cibw import venv_dir
@@ -78,6 +80,60 @@ def _network_settings(
         base = _environment_option(table.get("environment"))
     ours = " ".join(f"{name}={bash_word(value)}" for name, value in pip_environment.items())
     return {"CIBW_ENVIRONMENT_LINUX": f"{base} {ours}".strip()}
+
+
+def _enable_list(value: Any) -> list[str]:
+    return value.split() if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def enable_groups(section: CibuildwheelTable) -> list[str]:
+    """The enable groups the project names, at the top level or in a platform table, once each."""
+    tables = [section, *(v for v in section.values() if isinstance(v, dict))]
+    return list(dict.fromkeys(g for table in tables for g in _enable_list(table.get("enable"))))
+
+
+def unknown_enable_groups(section: CibuildwheelTable, known: Set[str]) -> list[str]:
+    """The enable groups the project names that a cibuildwheel release rejects."""
+    return [g for g in enable_groups(section) if g not in known]
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML value on one line: JSON's string escapes are TOML's too; tables become inline tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    if isinstance(value, str):
+        # ensure_ascii would split astral characters into surrogate escapes, which TOML refuses; DEL must be escaped
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise ValueError(f"{value!r} has no TOML form dualpy writes")
+
+
+def config_file_text(section: CibuildwheelTable, known: Set[str]) -> str | None:
+    """A config file with the project's [tool.cibuildwheel] minus the enable groups this release rejects.
+
+    cibuildwheel appends CIBW_ENABLE to the project's list, so an unknown group (xxhash names "pyodide-eol",
+    which 3.4.1 lacks; zstandard names "cpython-freethreading", which 4.x removed) can only be dropped from the
+    options file itself: this text goes to `--config-file`, while requires-python and dependency groups are
+    still read from the project's own pyproject.toml. None when every group is known.
+    """
+    if not unknown_enable_groups(section, known):
+        return None
+    kept: CibuildwheelTable = {}
+    for key, value in section.items():
+        if isinstance(value, dict) and "enable" in value:
+            value = {**value, "enable": [g for g in _enable_list(value["enable"]) if g in known]}
+        kept[key] = value
+    if "enable" in kept:
+        kept["enable"] = [g for g in _enable_list(kept["enable"]) if g in known]
+    lines = ["# Written by dualpy: the project's [tool.cibuildwheel] without the enable groups this release rejects.",
+             "[tool.cibuildwheel]"]
+    lines += [f"{json.dumps(key)} = {_toml_value(value)}" for key, value in kept.items()]
+    return "\n".join(lines) + "\n"
 
 
 def cibuildwheel_environment(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class Project:
     path: Path
     is_sdist: bool
     cibuildwheel_table: CibuildwheelTable
+    cibuildwheel_section: CibuildwheelTable = field(default_factory=dict)  # as written, every platform included
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _load_sdist(path: Path) -> Project:
         document = tomllib.loads(top.pyproject) if top.pyproject is not None else {}
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: its pyproject.toml is not valid TOML ({exc})") from None
-    return Project(path.resolve(), True, cibuildwheel_table(document))
+    return Project(path.resolve(), True, cibuildwheel_table(document), cibuildwheel_section(document))
 
 
 def _load_tree(path: Path) -> Project:
@@ -85,7 +86,7 @@ def _load_tree(path: Path) -> Project:
             document = tomllib.loads(pyproject.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise UsageError(f"{pyproject}: not valid TOML ({exc})") from None
-    return Project(path.resolve(), False, cibuildwheel_table(document))
+    return Project(path.resolve(), False, cibuildwheel_table(document), cibuildwheel_section(document))
 
 
 def load_project(path: Path) -> Project:
@@ -95,11 +96,16 @@ def load_project(path: Path) -> Project:
     return _load_sdist(path) if path.is_file() else _load_tree(path)
 
 
-def cibuildwheel_table(document: dict[str, Any]) -> CibuildwheelTable:
-    """The project's [tool.cibuildwheel] with the [tool.cibuildwheel.linux] table applied over it."""
+def cibuildwheel_section(document: dict[str, Any]) -> CibuildwheelTable:
+    """The project's [tool.cibuildwheel] as written (a copy; {} when absent or not a table)."""
     tool = document.get("tool", {})
     section = tool.get("cibuildwheel", {}) if isinstance(tool, dict) else {}
-    table = dict(section) if isinstance(section, dict) else {}
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def cibuildwheel_table(document: dict[str, Any]) -> CibuildwheelTable:
+    """The project's [tool.cibuildwheel] with the [tool.cibuildwheel.linux] table applied over it."""
+    table = cibuildwheel_section(document)
     linux = table.pop("linux", {}) or {}
     for platform in _OTHER_PLATFORMS:
         table.pop(platform, None)

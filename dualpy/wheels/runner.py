@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -84,6 +85,7 @@ class CibuildwheelProcess:
     output: Path
     env: dict[str, str]
     progress: CibuildwheelOutput
+    config_file: Path | None = None  # replaces the project's pyproject.toml as cibuildwheel's options file
     popen: subprocess.Popen[str] | None = None
     reader: threading.Thread | None = None
     code: int | None = None
@@ -91,13 +93,23 @@ class CibuildwheelProcess:
 
     @property
     def failed(self) -> bool:
-        """True when it ended with an error of its own (not pure-Python, not stopped by dualpy)."""
-        return self.code not in (0, PURE_PYTHON_EXIT, None) and not self.stopped
+        """True when it ended with an error of its own (not pure-Python, not skipped, not stopped by dualpy)."""
+        return self.code not in (0, PURE_PYTHON_EXIT, NOTHING_SELECTED_EXIT, None) and not self.stopped
+
+    @property
+    def selected_nothing(self) -> bool:
+        """True when the project's own selection (skip, build, requires-python) left it nothing to build.
+
+        Not a failure on its own: ruamel.yaml.clib skips cp3??t-*, so its t process selects nothing while the
+        GIL process builds; only a run where every process selects nothing is an error (build._settle).
+        """
+        return self.code == NOTHING_SELECTED_EXIT
 
     def start(self, python: Path, project: Path) -> None:
         """Start cibuildwheel in its own session (Ctrl-C reaches dualpy alone, which stops it in order)."""
         self.popen = subprocess.Popen(
-            [str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir", str(self.output), str(project)],
+            [str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir", str(self.output),
+             *config_file_arguments(self.config_file), str(project)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=self.env,
             start_new_session=True, cwd=project if project.is_dir() else project.parent,
         )
@@ -162,10 +174,27 @@ def run_cibuildwheel(python: Path, project: Path, processes: list[CibuildwheelPr
         raise
 
 
-def selected_identifiers(python: Path, project: Project, env: dict[str, str]) -> list[str]:
+def config_file_arguments(config_file: Path | None) -> list[str]:
+    """cibuildwheel's --config-file option when dualpy wrote one, else nothing (the project's pyproject.toml)."""
+    return ["--config-file", str(config_file)] if config_file else []
+
+
+@functools.cache
+def known_enable_groups(python: Path) -> frozenset[str] | None:
+    """The enable groups the cibuildwheel of this venv accepts, asked of it; None when it cannot tell."""
+    result = subprocess.run(
+        [str(python), "-c", "from cibuildwheel.selector import EnableGroup; print(*(g.value for g in EnableGroup))"],
+        capture_output=True, text=True,
+    )
+    return frozenset(result.stdout.split()) if result.returncode == 0 and result.stdout.strip() else None
+
+
+def selected_identifiers(python: Path, project: Project, env: dict[str, str],
+                         config_file: Path | None = None) -> list[str]:
     """What cibuildwheel itself would build with these settings (`--print-build-identifiers`, no engine)."""
     result = subprocess.run(
-        [str(python), "-m", "cibuildwheel", "--platform", "linux", "--print-build-identifiers", str(project.path)],
+        [str(python), "-m", "cibuildwheel", "--platform", "linux", "--print-build-identifiers",
+         *config_file_arguments(config_file), str(project.path)],
         capture_output=True, text=True, env=env, cwd=project.path if project.path.is_dir() else project.path.parent,
     )
     if result.returncode != 0:

@@ -44,6 +44,15 @@ if [ -f /dualpy/launcher/launcher.c ]; then
     cp /dualpy/launcher/dualpy-launcher.conf /usr/local/etc/dualpy-launcher.conf
 fi
 
+# Projects' own cibuildwheel scripts (before-all, before-build, test-command) install system packages.
+# apt-get: the image ships no package lists (they would go stale), so this wrapper, ahead of /usr/bin on PATH,
+# refreshes them once when a command needs them. yum/dnf/microdnf (manylinux's): one line naming the way out.
+install -m 755 /dualpy/build/apt-get /usr/local/bin/apt-get
+install -D -m 755 /dualpy/build/no-rpm /usr/local/libexec/dualpy/no-rpm
+for manager in yum dnf microdnf; do
+    ln -sfn ../libexec/dualpy/no-rpm "/usr/local/bin/$manager"
+done
+
 find /opt/python /opt/_internal -depth -type d -name __pycache__ -exec rm -rf '{}' +
 "$tools_python" /dualpy/build/dedupe.py /opt/python > /opt/python/.dualpy-dedupe.json
 cat /opt/python/.dualpy-dedupe.json

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,11 @@ from dualpy.cli import main
 from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.pipconfig import PipSettings
 from dualpy.wheels import WheelsRequest, build, build_wheels, split_pythons
-from dualpy.wheels.runner import PURE_PYTHON_EXIT
-from tests.unit.wheels.support import PROJECTS, make_wheel
+from dualpy.wheels.runner import (
+    NOTHING_SELECTED_EXIT, PURE_PYTHON_EXIT, CibuildwheelOutput, CibuildwheelProcess, config_file_arguments,
+    known_enable_groups,
+)
+from tests.unit.wheels.support import PROJECTS, make_wheel, one_plan
 
 
 @pytest.fixture
@@ -24,13 +29,15 @@ def fake_build(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "venv_python", lambda release: Path(sys.executable))
     monkeypatch.setattr(build.engine, "image_facts", lambda tag: type("F", (), {"id": "sha256:ab",
                                                                               "repo_digests": ()})())
-    state = {"outcome": 0, "processes": [], "releases": []}
+    state = {"outcome": 0, "processes": [], "releases": [], "skip": set()}
 
     def run(python, project, processes, run_token):
         state["processes"].append([p.plan.identifiers for p in processes])
         state["releases"].append([p.plan.release.version for p in processes])
         for process in processes:
             for identifier in process.progress.states:
+                if identifier in state["skip"]:
+                    continue  # the project's own selection leaves it out: cibuildwheel never starts it
                 process.progress.feed(f"Building {identifier} wheel\n")
                 abi = identifier.split("-")[0]
                 make_wheel(process.output, f"demo-1.0-{abi.rstrip('t')}-{abi}-manylinux_2_17_x86_64.whl")
@@ -70,6 +77,23 @@ def test_a_failed_or_interrupted_build_leaves_the_output_dir_untouched(tmp_path,
     with pytest.raises(error):
         _build(tmp_path)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_variant_the_project_skips_is_reported_and_the_other_still_lands(tmp_path, fake_build, capsys):
+    # ruamel.yaml.clib sets skip = "cp3??t-*": its t process selects nothing (exit 3) while the GIL one builds.
+    fake_build["skip"] = {"cp313t-manylinux_x86_64"}
+    fake_build["outcome"] = lambda process: (NOTHING_SELECTED_EXIT if process.plan.identifiers == (
+        "cp313t-manylinux_x86_64",) else 0)
+    result = _build(tmp_path, jobs=2)
+    assert [w.filename for w in result.wheels] == ["demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"]
+    assert result.identifiers["cp313t-manylinux_x86_64"]["state"] == "skipped by the project's configuration"
+    assert "cp313t-manylinux_x86_64: skipped by the project's configuration" in capsys.readouterr().err
+
+
+def test_a_skipping_process_does_not_count_as_failed():
+    process = CibuildwheelProcess(one_plan(), Path("."), {}, CibuildwheelOutput(io.StringIO(), ()))
+    process.code = NOTHING_SELECTED_EXIT
+    assert process.selected_nothing and not process.failed
 
 
 def test_one_process_per_variant_side_by_side_or_one_for_all(tmp_path, fake_build):
@@ -201,7 +225,7 @@ def test_print_config_shows_the_merged_settings_without_building(capsys, monkeyp
     monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings(index_url="https://i.example/s"))
     monkeypatch.setattr("dualpy.wheels.build.venv_python", lambda release: Path(sys.executable))
     monkeypatch.setattr("dualpy.wheels.build.selected_identifiers",
-                        lambda python, project, env: env["CIBW_BUILD"].split())
+                        lambda python, project, env, config_file=None: env["CIBW_BUILD"].split())
     argv = ["wheels", "build", str(PROJECTS / "uv-frontend"), "--python", "3.13", "--print-config"]
     assert main([*argv, "--jobs", "2"]) == 0
     config = json.loads(capsys.readouterr().out)
@@ -225,7 +249,7 @@ def test_print_config_of_three_minors_shows_both_releases(capsys, monkeypatch):
     monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings())
     monkeypatch.setattr("dualpy.wheels.build.venv_python", lambda release: Path(sys.executable))
     monkeypatch.setattr("dualpy.wheels.build.selected_identifiers",
-                        lambda python, project, env: env["CIBW_BUILD"].split())
+                        lambda python, project, env, config_file=None: env["CIBW_BUILD"].split())
     argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
             "--image", "multi:1", "--print-config", "--jobs", "1"]
     assert main(argv) == 0
@@ -236,3 +260,33 @@ def test_print_config_of_three_minors_shows_both_releases(capsys, monkeypatch):
     assert "CIBW_ENABLE" not in new["cibuildwheel_environment"]
     assert new["selected_by_cibuildwheel"] == ["cp314-manylinux_x86_64", "cp314t-manylinux_x86_64",
                                                "cp315-manylinux_x86_64", "cp315t-manylinux_x86_64"]
+
+
+def test_a_project_naming_an_enable_group_the_release_lacks_gets_an_options_file(tmp_path, fake_build, monkeypatch):
+    project = tmp_path / "xxhash"
+    project.mkdir()
+    (project / "setup.py").write_text("")
+    (project / "pyproject.toml").write_text('[tool.cibuildwheel]\nenable = ["pypy", "pyodide-eol"]\n'
+                                            'build-frontend = "build[uv]"\n')
+    monkeypatch.setattr(build, "known_enable_groups", lambda python: frozenset({"pypy", "cpython-freethreading"}))
+    seen = []
+    monkeypatch.setattr(build, "run_cibuildwheel", lambda python, path, processes, token: seen.extend(
+        (p.config_file, p.config_file.read_text()) for p in processes))
+    with pytest.raises(BuildFailed, match="built no wheel"):
+        build_wheels(WheelsRequest(project, ("3.13",), image="img:1", output_dir=tmp_path / "out",
+                                   pip_settings=PipSettings(), jobs=1))
+    ((path, text),) = seen
+    assert path.name == "cibuildwheel-3.4.1.toml"
+    assert tomllib.loads(text)["tool"]["cibuildwheel"] == {"enable": ["pypy"], "build-frontend": "build[uv]"}
+
+
+def test_known_enable_groups_are_asked_of_the_venvs_cibuildwheel(tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho cpython-prerelease pypy\n")
+    fake.chmod(0o755)
+    broken = tmp_path / "broken-python"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    assert known_enable_groups(fake) == {"cpython-prerelease", "pypy"}
+    assert known_enable_groups(broken) is None  # then the project's own file is used as it is
+    assert config_file_arguments(None) == [] and config_file_arguments(fake) == ["--config-file", str(fake)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from cibuildwheel.environment import parse_environment
 
 from dualpy.tags import Variant
 from dualpy.wheels import Project, bash_word, cibuildwheel_environment, describe_config, process_environment
+from dualpy.wheels.options import config_file_text, enable_groups, unknown_enable_groups
 from tests.unit.wheels.support import PIP_ENV, one_plan
 
 
@@ -82,3 +84,42 @@ def test_values_survive_cibuildwheels_environment_parser(value):
 def test_describe_config_without_selection_is_pure():
     config = describe_config(Project(Path("/p"), False, {}), [one_plan()], {}, None)
     assert config["runs"][0]["selected_by_cibuildwheel"] is None
+
+
+XXHASH_SECTION = {  # xxhash 4.1.0's [tool.cibuildwheel], abridged
+    "enable": ["pypy", "pypy-eol", "graalpy", "pyodide-prerelease", "pyodide-eol"],
+    "build-frontend": "build[uv]",
+    "overrides": [{"select": "*-musllinux_{ppc64le,riscv64,s390x}", "build-frontend": "build"}],
+    "linux": {"before-all": 'echo "a\\\\b" $HOME\n', "archs": ["auto"], "enable": "cpython-freethreading pypy"},
+    "environment": {"ZSTD_WARNINGS_AS_ERRORS": "1", "NOTE": "naïve 😀 \x7f"},
+    "build-verbosity": 1,
+    "test-skip": True,
+}
+CIBW_341_GROUPS = {"cpython-freethreading", "cpython-prerelease", "graalpy", "pypy", "pypy-eol", "pyodide-prerelease"}
+CIBW_435_GROUPS = {"cpython-prerelease", "graalpy", "pypy", "pypy-eol", "pyodide-eol", "pyodide-prerelease"}
+
+
+def test_enable_groups_a_release_rejects_are_named():
+    assert enable_groups(XXHASH_SECTION) == ["pypy", "pypy-eol", "graalpy", "pyodide-prerelease", "pyodide-eol",
+                                             "cpython-freethreading"]
+    assert unknown_enable_groups(XXHASH_SECTION, CIBW_341_GROUPS) == ["pyodide-eol"]
+    assert unknown_enable_groups(XXHASH_SECTION, CIBW_435_GROUPS) == ["cpython-freethreading"]
+    assert unknown_enable_groups({"enable": "pypy graalpy"}, CIBW_341_GROUPS) == []
+
+
+@pytest.mark.parametrize("known", [CIBW_341_GROUPS, CIBW_435_GROUPS])
+def test_the_options_file_is_the_projects_section_minus_the_unknown_groups(known):
+    text = config_file_text(XXHASH_SECTION, known)
+    assert text is not None
+    written = tomllib.loads(text)["tool"]["cibuildwheel"]
+    assert written["enable"] == [g for g in XXHASH_SECTION["enable"] if g in known]
+    assert written["linux"]["enable"] == [g for g in ("cpython-freethreading", "pypy") if g in known]
+    rest = {k: v for k, v in written.items() if k not in ("enable", "linux")}
+    assert rest == {k: v for k, v in XXHASH_SECTION.items() if k not in ("enable", "linux")}
+    assert {k: v for k, v in written["linux"].items() if k != "enable"} == {
+        "before-all": 'echo "a\\\\b" $HOME\n', "archs": ["auto"]}
+
+
+def test_no_options_file_when_every_group_is_known():
+    assert config_file_text({"enable": ["pypy"], "skip": "pp*"}, CIBW_341_GROUPS) is None
+    assert config_file_text({}, CIBW_341_GROUPS) is None
