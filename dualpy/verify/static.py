@@ -190,8 +190,8 @@ def _same_version(text: str, version: str) -> bool:
 
 
 def _top_level(listed: str | None, names: list[str]) -> tuple[str, ...]:
-    if listed and listed.split():
-        return tuple(sorted(set(listed.split())))
+    """The importable top-level modules: top_level.txt's names that the wheel holds (it can be stale), else the
+    wheel's own top-level packages and modules."""
     modules = set()
     for name in names:
         first = name.split("/")[0]
@@ -203,7 +203,8 @@ def _top_level(listed: str | None, names: list[str]) -> tuple[str, ...]:
             modules.add(name[:-3])
         elif name.endswith(".so"):
             modules.add(name.split(".")[0])
-    return tuple(sorted(modules))
+    claimed = set(listed.split()) & modules if listed else set()
+    return tuple(sorted(claimed or modules))
 
 
 def _read_text(archive: Archive, by_name: dict[str, Member], name: str, limits: Limits) -> tuple[str | None, str]:

@@ -231,8 +231,9 @@ def test_pure_wheel_whole_result_and_facts(tmp_path):
 
 
 def test_top_level_txt_wins_over_the_file_list(tmp_path):
-    path = make_wheel(tmp_path, PURE, {"demo/__init__.py": b"", "demo-1.0.dist-info/top_level.txt": b"b\na\na\n"})
-    assert check_wheel(path)[1].top_level == ("a", "b")
+    path = make_wheel(tmp_path, PURE, {"demo/__init__.py": b"", "a/__init__.py": b"", "b.py": b"",
+                                       "demo-1.0.dist-info/top_level.txt": b"b\na\na\n"})
+    assert check_wheel(path)[1].top_level == ("a", "b")  # demo/ is held but not listed: not imported
 
 
 def test_platform_wheel_without_extensions_warns(tmp_path):
@@ -1340,3 +1341,14 @@ def test_digests_ending_in_any_letter_compare_right(tmp_path):
                    if record_line("demo/x.py", c := f"x = {i}\n".encode(), "sha384").split(",")[1].endswith("X"))
     path = make_wheel(tmp_path, PURE, {**PURE_FILES, "demo/x.py": content}, algorithm="sha384")
     assert verdicts(check_wheel(path)[0]) == GOOD
+
+
+def test_a_stale_top_level_txt_names_only_modules_the_wheel_holds(tmp_path):
+    # xxhash 4.1.0 lists _xxhash, which now lives inside the xxhash package: importing it alone must not be tried.
+    wheel = make_wheel(tmp_path, "xxh-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+                       {"xxh/__init__.py": b"", "xxh/_xxh.cpython-313-x86_64-linux-gnu.so": b"",
+                        "xxh-1.0.dist-info/top_level.txt": b"_xxh\nxxh\n"})
+    assert check_wheel(wheel)[1].top_level == ("xxh",)
+    stale_only = make_wheel(tmp_path, "yyh-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+                            {"yyh/__init__.py": b"", "yyh-1.0.dist-info/top_level.txt": b"gone\n"})
+    assert check_wheel(stale_only)[1].top_level == ("yyh",)
