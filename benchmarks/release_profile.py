@@ -33,7 +33,7 @@ from dualpy.bench import run_pyperformance  # noqa: E402
 from dualpy.files import atomic_write_text  # noqa: E402
 from dualpy.images import build_image  # noqa: E402
 from dualpy.recipes import find_release  # noqa: E402
-from dualpy.suite import DEFAULT_BENCHMARKS, PYPERFORMANCE_VERSION, compare, select_benchmarks  # noqa: E402
+from dualpy.suite import DEFAULT_BENCHMARKS, PYPERFORMANCE_VERSION, compare, format_timing, select_benchmarks  # noqa: E402
 from dualpy.tags import Variant  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -149,7 +149,7 @@ def render(results: dict) -> str:
                   f"| benchmark | {row['reference']['label']} mean ± stdev | {row['compared']['label']} mean ± stdev "
                   "| ratio | significance |", "|---|---|---|---|---|"]
         for name, b in row["per_benchmark"].items():
-            lines.append(f"| {name} | {_ms(b['gil'])} | {_ms(b['freethreaded'])} | {b['ratio']:.3f} | "
+            lines.append(f"| {name} | {_timing(b['gil'])} | {_timing(b['freethreaded'])} | {b['ratio']:.3f} | "
                          f"{'significant' if b['significant'] else 'not significant'} |")
         if row["missing"]:
             lines.append(f"\nNot measured in both: {', '.join(row['missing'])}.")
@@ -157,8 +157,8 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _ms(stats: dict) -> str:
-    return f"{stats['mean'] * 1e3:.2f} ms ± {stats['stdev'] * 1e3:.2f}"
+def _timing(stats: dict) -> str:
+    return format_timing(stats["mean"], stats["stdev"])
 
 
 def main() -> None:

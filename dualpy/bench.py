@@ -160,8 +160,10 @@ class BenchReport:
 
     @property
     def warnings(self) -> list[str]:
-        """Why a figure of this report may not be conclusive (wide kernel spreads, scaling below one)."""
-        return kernel_warnings(self.summary)
+        """Why a figure of this report may not be conclusive (few runs, wide kernel spreads, scaling below one)."""
+        few = [f"--repeat {self.repeat}: too few runs for a spread, the kernel figures are single samples (use 5 "
+               "or more)"] if self.repeat < 3 else []
+        return few + kernel_warnings(self.summary)
 
     def to_json(self) -> dict[str, object]:
         """The `bench --json` document (schema_version 1; a pyperformance run adds `suite` and its ratio)."""

@@ -32,6 +32,12 @@ _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
         29: 2.045, 30: 2.042, 40: 2.021, 50: 2.009, 60: 2.000, 80: 1.990, 100: 1.984, 200: 1.960}
 
 
+def format_timing(mean: float, stdev: float) -> str:
+    """A pyperf-style 'mean ± stdev' with the unit the mean calls for (s, ms or us), both in that unit."""
+    scale, unit = (1.0, "s") if mean >= 1 else (1e3, "ms") if mean >= 1e-3 else (1e6, "us")
+    return f"{mean * scale:.3g} {unit} ± {stdev * scale:.2g} {unit}"
+
+
 def select_benchmarks(request: str | None) -> tuple[str, ...]:
     """The benchmarks a --benchmarks value names: comma-separated names, or the default subset for None."""
     if request is None:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.bench import BenchReport, plot, run_bench
-from dualpy.suite import select_benchmarks
+from dualpy.suite import format_timing, select_benchmarks
 
 
 def register(app: typer.Typer) -> None:
@@ -63,8 +63,8 @@ def _print_suite(report: BenchReport) -> None:
     comparison = report.suite.comparison
     table = Table("benchmark", "GIL mean ± stdev", "free-threaded mean ± stdev", "t ÷ GIL", "significance")
     for row in comparison.benchmarks:
-        table.add_row(row.name, _seconds(row.gil.mean, row.gil.stdev),
-                      _seconds(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.2f}",
+        table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
+                      format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.2f}",
                       "significant" if row.significant else "not significant")
     table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.2f}", "")
     console.stdout.print(f"pyperformance {report.suite.version}{' --fast' if report.suite.fast else ''}, "
@@ -73,8 +73,3 @@ def _print_suite(report: BenchReport) -> None:
     if comparison.missing:
         console.warn(f"not measured in both builds: {', '.join(comparison.missing)}")
 
-
-def _seconds(mean: float, stdev: float) -> str:
-    """A pyperf-style duration: the unit chosen by the mean (ms or us), stdev in the same unit."""
-    scale, unit = (1e3, "ms") if mean >= 1e-3 else (1e6, "us")
-    return f"{mean * scale:.1f} {unit} ± {stdev * scale:.1f} {unit}"

@@ -63,6 +63,7 @@ class BuildReport:
     dedupe: DedupeSummary | None = None
     versions: list[str] = field(default_factory=list)
     suite: str = ""
+    target: str = "full"
 
     def to_json(self) -> dict[str, object]:
         """The `images build --json` document (its keys are a documented contract)."""
@@ -71,7 +72,7 @@ class BuildReport:
             "base": self.base, "base_how": self.base_how, "seconds": self.seconds, "size_bytes": self.size_bytes,
             "cached_steps": self.cached_steps, "total_steps": self.total_steps, "log_path": self.log_path,
             "dedupe": self.dedupe.to_json() if self.dedupe else {}, "versions": list(self.versions),
-            "suite": self.suite,
+            "suite": self.suite, "target": self.target,
         }
 
 
@@ -173,5 +174,5 @@ def build_image(
         tag=tag, image_id=image_id, version=spec.default_python.version, variants=[v.value for v in variants],
         base=base_image.reference, base_how=base_image.how, seconds=round(seconds, 1), size_bytes=facts.size,
         cached_steps=progress.cached_steps, total_steps=progress.total_steps, log_path=str(log_path),
-        dedupe=progress.dedupe, versions=list(spec.versions), suite=debian.name,
+        dedupe=progress.dedupe, versions=list(spec.versions), suite=debian.name, target=target,
     )

@@ -11,6 +11,7 @@ from dualpy.suite import (
     DEFAULT_BENCHMARKS,
     BenchmarkResult,
     compare,
+    format_timing,
     geometric_mean,
     is_significant,
     parse_pyperf,
@@ -111,3 +112,16 @@ def test_kernel_warnings_name_wide_spreads_and_threads_slower_than_one():
     assert len(wide) == 1 and "too wide to conclude" in wide[0]
     slow = kernel_warnings(summary((0.95, 1.05), {"1": 1.0, "2": 0.8}))
     assert len(slow) == 1 and "not conclusive" in slow[0]
+
+
+def test_an_unknown_suite_is_refused_before_the_engine():
+    from dualpy.bench import run_bench
+
+    with pytest.raises(UsageError, match="--suite 'micro' is unknown"):
+        run_bench("dualpy/cpython:3.13.15", suite="micro")
+
+
+def test_timings_are_shown_in_the_unit_the_mean_calls_for():
+    assert format_timing(0.0808, 0.0235) == "80.8 ms ± 24 ms"
+    assert format_timing(4.53e-05, 1.28e-05) == "45.3 us ± 13 us"
+    assert format_timing(1.5, 0.25) == "1.5 s ± 0.25 s"
