@@ -319,13 +319,18 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str
                        summarize(raw["gil"], raw["freethreaded"]), raw, suite_run)
 
 
-def plot(report: BenchReport, destination: Path) -> Path:
-    """Write a PNG of speed-up against threads for both builds (needs matplotlib: pip install 'dualpy[plot]')."""
+def pyplot() -> Any:
+    """matplotlib.pyplot with the file-only backend, or a UsageError naming the extra (check it before a run)."""
     try:  # an optional dependency without type information: Any, through importlib
         importlib.import_module("matplotlib").use("Agg")
-        plt = importlib.import_module("matplotlib.pyplot")
+        return importlib.import_module("matplotlib.pyplot")
     except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install 'dualpy[plot]'") from None
+        raise UsageError("--plot needs matplotlib: pip install matplotlib") from None
+
+
+def plot(report: BenchReport, destination: Path) -> Path:
+    """Write a PNG of speed-up against threads for both builds (needs matplotlib: pip install 'dualpy[plot]')."""
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, curve in report.summary.speedup.items():
         axes.plot([int(n) for n in curve], list(curve.values()), marker="o", label=f"threads, {label}")

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from dualpy import console
-from dualpy.bench import BenchReport, plot, run_bench
+from dualpy.bench import BenchReport, plot, pyplot, run_bench
 from dualpy.suite import format_timing, select_benchmarks
 
 
@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling."""
         console.set_quiet(json_output)
+        if plot_file:
+            pyplot()  # a missing matplotlib is said before a run of minutes, not after it
         chosen = select_benchmarks(benchmarks) if suite == "pyperformance" else ()
         report = run_bench(tag, threads, repeat, python, suite=suite, benchmarks=chosen, fast=fast)
         if plot_file:
