@@ -125,3 +125,22 @@ def test_timings_are_shown_in_the_unit_the_mean_calls_for():
     assert format_timing(0.0808, 0.0235) == "80.8 ms ± 24 ms"
     assert format_timing(4.53e-05, 1.28e-05) == "45.3 us ± 13 us"
     assert format_timing(1.5, 0.25) == "1.5 s ± 0.25 s"
+
+
+def test_a_suite_run_becomes_the_overall_ratio_and_keeps_the_contract():
+    from dualpy.bench import BenchReport, RawRun, SuiteRun, summarize
+
+    timings = {"single": [1.0, 1.1, 0.9], "threads": {"1": 1.0, "2": 1.0}, "processes": {"1": 1.0, "2": 1.0}}
+    raw = RawRun.from_json({"kernels": {"k": timings}})
+    gil, ft = load("nbody-3.13.15.json"), load("two-benchmarks-3.13.15t.json")
+    suite = SuiteRun("1.14.0", True, ("nbody",), compare(gil, ft, ("nbody",)), {"gil": 1.0, "freethreaded": 1.0})
+    document = BenchReport("i", "sha256:x", 2, 2, 5, "3.13.15", summarize(raw, raw), {"gil": raw}, suite).to_json()
+    ratio = document["single_thread_ratio"]
+    assert ratio["source"] == "pyperformance" and ratio["kernels_overall"] == 1.0
+    assert ratio["overall"] == document["suite"]["geometric_mean"] == round(0.2928940722000107 / 0.08078450285001963, 3)
+    assert set(ratio["per_kernel"]["k"]) == {"ratio", "spread", "gil_seconds", "freethreaded_seconds"}
+    assert document["single_thread_spread"]["gil"]["k"] == {"min": 0.9, "median": 1.0, "max": 1.1}
+    assert list(document)[-1] == "raw" and "speedup" in document
+    without = BenchReport("i", "sha256:x", 2, 2, 1, "3.13.15", summarize(raw, raw), {"gil": raw}).to_json()
+    assert without["single_thread_ratio"]["source"] == "kernels" and "suite" not in without
+    assert without["warnings"][0].startswith("--repeat 1")
