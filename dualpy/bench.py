@@ -325,11 +325,11 @@ def pyplot() -> Any:
         importlib.import_module("matplotlib").use("Agg")
         return importlib.import_module("matplotlib.pyplot")
     except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install matplotlib") from None
+        raise UsageError("--plot needs matplotlib: pip install '.[plot]' in a dualpy checkout") from None
 
 
 def plot(report: BenchReport, destination: Path) -> Path:
-    """Write a PNG of speed-up against threads for both builds (needs matplotlib: pip install 'dualpy[plot]')."""
+    """Write a PNG of speed-up against threads for both builds (needs matplotlib: the plot extra)."""
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, curve in report.summary.speedup.items():

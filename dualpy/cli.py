@@ -18,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help as written: [tool.dualpy] stays literal
 )
 
 # Command groups, in the order `dualpy --help` lists them; then the top-level commands.

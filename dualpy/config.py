@@ -156,12 +156,25 @@ def _validate(key: str, value: Any, source: str) -> None:
         raise ConfigurationError(f"{source}: {exc}") from None
 
 
-def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any]) -> ResolvedConfig:
+def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
+    """The [tool.dualpy] table of a --config-file (a pyproject.toml-shaped TOML file), read at most 1 MiB."""
+    if not path.is_file():
+        raise UsageError(f"--config-file {path}: no such file (give a TOML file with a [tool.dualpy] table)")
+    with open(path, "rb") as stream:
+        data = stream.read(MAX_PYPROJECT_BYTES + 1)
+    if len(data) > MAX_PYPROJECT_BYTES:
+        raise ConfigurationError(f"{path}: larger than {MAX_PYPROJECT_BYTES} bytes; not a configuration file")
+    return _dualpy_table(data, str(path)), str(path)
+
+
+def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any],
+            config_file: Path | None = None) -> ResolvedConfig:
     """Layer defaults < [tool.dualpy] < DUALPY_* < flags; unknown keys and wrong types are errors naming the file.
 
-    project is a directory or an sdist; an sdist's settings come from its own pyproject.toml.
+    project is a directory or an sdist; an sdist's settings come from its own pyproject.toml. A config_file
+    (--config-file) replaces the project's table, as cibuildwheel's --config-file does.
     """
-    table, where = read_project_table(project)
+    table, where = read_config_file(config_file) if config_file else read_project_table(project)
     unknown = sorted(set(table) - set(SETTINGS))
     if unknown:
         raise ConfigurationError(f"{where}: unknown key [tool.dualpy] {unknown[0]}; known keys: "

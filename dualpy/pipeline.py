@@ -16,7 +16,7 @@ from dualpy import console, engine
 from dualpy.config import ResolvedConfig
 from dualpy.errors import BuildFailed, UsageError, image_absent
 from dualpy.files import sha256_file
-from dualpy.images import build_image, default_tag
+from dualpy.images import build_image, default_tag_for
 from dualpy.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
@@ -93,29 +93,28 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
                  strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
     """Run every stage for each configured Python; files reach the output dir only at the end."""
     project = load_project(project_path)
-    pythons = config["pythons"]
+    pythons = list(config["pythons"])
     if not pythons:
-        raise UsageError("no Python to build for: pass --python 3.13, set DUALPY_PYTHONS, or "
-                         "[tool.dualpy] pythons = [\"3.13\"]")
+        _recipe, newest = find_release(None)
+        pythons = [str(newest.minor)]
+        console.info(f"  no Python configured: building for {newest.minor}, the newest final release "
+                     "(pass --python or set [tool.dualpy] pythons)")
     variants = parse_variants(",".join(config["variants"]))
     releases = [find_release(p)[1] for p in pythons]  # every unknown Python fails here, before any work
     output_dir = Path(config["output-dir"])
     report_dir = report_dir or output_dir
     engine.ensure_running()
     stages: dict[str, float] = {}
-    images: dict[str, str] = {}
 
     started = time.monotonic()
-    for release in releases:
-        tag = config["image"] or default_tag(release.version)
-        if not engine.image_exists(tag):
-            if config["image"]:
-                raise image_absent(tag, release.version)
-            console.step(f"image {tag} is absent: building it")
-            build_image(release.version, variants=variants, tag=tag)
-        else:
-            console.step(f"image {tag}: present")
-        images[release.version] = tag
+    image = config["image"] or default_tag_for(releases)
+    if not engine.image_exists(image):
+        if config["image"]:
+            raise image_absent(image, ",".join(r.version for r in releases))
+        console.step(f"image {image} is absent: building it")
+        build_image(",".join(r.version for r in releases), variants=variants, tag=image)
+    else:
+        console.step(f"image {image}: present")
     stages["image"] = time.monotonic() - started
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -132,36 +131,30 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         stages["sdist"] = time.monotonic() - started
 
         started = time.monotonic()
-        wheels: list[WheelRecord] = []
-        per_python: dict[str, Path] = {}
-        for python, release in zip(pythons, releases, strict=True):
-            wheelhouse = staging / f"wheels-{release.version}"
-            console.step(f"wheels for Python {release.version}" + (f" from {source.name}" if sdist else ""))
-            result = build_wheels(WheelsRequest(source, (python,), image=images[release.version], variants=variants,
-                                                output_dir=wheelhouse, test_command=config["test-command"],
-                                                write_manifest=False))
-            wheels += result.wheels
-            per_python[release.version] = wheelhouse
+        wheelhouse = staging / "wheels"
+        versions = ", ".join(r.version for r in releases)
+        console.step(f"wheels for Python {versions}" + (f" from {source.name}" if sdist else ""))
+        result = build_wheels(WheelsRequest(source, tuple(pythons), image=image, variants=variants,
+                                            output_dir=wheelhouse, test_command=config["test-command"],
+                                            write_manifest=False))
+        wheels: list[WheelRecord] = list(result.wheels)
         stages["wheels"] = time.monotonic() - started
 
         started = time.monotonic()
-        combined = Report("wheels", str(output_dir), ", ".join(images.values()), strict=strict)
         stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
                                   staging / "stress-tests")
         manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
-        for version, wheelhouse in per_python.items():
-            console.step(f"verify the Python {version} wheels in {images[version]}")
-            report = verify_wheelhouse(wheelhouse, images[version], allow_gil=config["allow-gil"],
-                                       test_command=config["test-command"], strict=strict, stress=stress,
-                                       manylinux=manylinux)
-            combined.results += report.results
-            combined.image_id = report.image_id if len(per_python) == 1 else None
+        console.step(f"verify the wheels in {image}")
+        combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
+                                     test_command=config["test-command"], strict=strict, stress=stress,
+                                     manylinux=manylinux)
+        combined.target = str(output_dir)
         stages["verify"] = time.monotonic() - started
         combined.seconds = stages["verify"]
 
-        for wheelhouse in per_python.values():
-            for wheel in wheelhouse.glob("*.whl"):
-                os.replace(wheel, output_dir / wheel.name)
+        images = {r.version: image for r in releases}
+        for wheel in wheelhouse.glob("*.whl"):
+            os.replace(wheel, output_dir / wheel.name)
         extra: list[dict[str, Any]] = []
         if sdist:
             os.replace(sdist, output_dir / sdist.name)

@@ -22,6 +22,7 @@ from dualpy.registry import Credentials, ImageReference, fetch_manifest
 
 LABEL_VERSION = "io.dualpy.version"
 LABEL_CPYTHON = "io.dualpy.cpython.version"
+LABEL_RELEASES = "io.dualpy.cpython.releases"
 MAX_ARCHIVE_MANIFEST = 1 << 20
 
 
@@ -118,8 +119,9 @@ def pull(reference: str, credentials: Credentials | None = None, digest: str | N
     if missing:
         raise PublishFailed(f"{parsed} is not a dualpy image (no {', '.join(missing)} label): "
                             "pull images that `dualpy images build` made")
-    return PullResult(str(parsed), facts.id, list(facts.repo_digests), facts.labels[LABEL_VERSION],
-                      facts.labels[LABEL_CPYTHON], round(time.monotonic() - started, 1))
+    releases = facts.labels.get(LABEL_RELEASES) or facts.labels[LABEL_CPYTHON]  # several in a multi-Python image
+    return PullResult(str(parsed), facts.id, list(facts.repo_digests), facts.labels[LABEL_VERSION], releases,
+                      round(time.monotonic() - started, 1))
 
 
 class _HashingWriter:

@@ -40,6 +40,22 @@ def dual_image() -> str:
     return DUAL_IMAGE_TAG
 
 
+# The CI image that doubles as the 3.14 and 3.15 image: every current Python in one image, built once.
+MULTI_PYTHON = os.environ.get("DUALPY_TEST_MULTI_PYTHON", "3.13,3.14,3.15")
+
+
+@pytest.fixture(scope="session")
+def multi_image() -> str:
+    """The real multi-Python image (3.13, 3.14, 3.15 by default); built (or taken from the cache) once per session."""
+    from dualpy.images import default_tag_for, resolve_pythons  # noqa: PLC0415
+
+    releases = resolve_pythons(MULTI_PYTHON)
+    tag = os.environ.get("DUALPY_TEST_MULTI_IMAGE") or default_tag_for([p.release for p in releases])
+    report = json.loads(run_dualpy("images", "build", "--python", MULTI_PYTHON, "--tag", tag, "--json").stdout)
+    assert report["versions"] == [p.version for p in releases]
+    return tag
+
+
 PROJECTS_DIR = Path(__file__).parent / "projects"
 TEST_PROJECTS = ("ext-freethreading", "ext-gil-only", "pure-python", "ext-abi3", "uv-frontend")
 

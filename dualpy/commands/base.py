@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.base import build_base
 
-app = typer.Typer(help="Minimal Debian base images from the Debian archive.", no_args_is_help=True)
+app = command_group("Minimal Debian base images from the Debian archive.")
 
 
 @app.command("build")

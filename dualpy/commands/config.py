@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 
 # "\\[" keeps "[tool.dualpy]" literal in the help, which typer renders as rich markup.
-app = typer.Typer(help="dualpy's configuration (\\[tool.dualpy], DUALPY_* variables, flags).", no_args_is_help=True)
+app = command_group("dualpy's configuration ([tool.dualpy], DUALPY_* variables, flags).")
 
 
 @app.command("show")
@@ -30,5 +31,5 @@ def show(
         return
     table = Table("setting", "value", "from")
     for key, setting in config.settings.items():
-        table.add_row(key, repr(setting.value), setting.source)
+        table.add_row(key, console.plain(repr(setting.value)), console.plain(setting.source))
     console.stdout.print(table)

@@ -23,7 +23,8 @@ def register(app: typer.Typer) -> None:
         else:
             table = Table("check", "", "detail", "fix")
             for f in findings:
-                table.add_row(f.name, "[green]ok[/]" if f.ok else "[red]no[/]", f.detail, f.fix)
+                state = "[green]ok[/]" if f.ok else "[red]no[/]"
+                table.add_row(f.name, state, console.plain(f.detail), console.plain(f.fix))
             console.stdout.print(table)
         if not all(f.ok for f in findings if f.name in ("engine", "cache dir")):
             raise typer.Exit(1)

@@ -7,12 +7,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.commands import publish as publish_commands
 from dualpy.images import build_image, inspect_image
 from dualpy.tags import parse_variants
 
-app = typer.Typer(help="Dual GIL / free-threaded CPython images.", no_args_is_help=True)
+app = command_group("Dual GIL / free-threaded CPython images.")
 
 
 @app.command("build")
@@ -54,7 +55,8 @@ def inspect(
         return
     table = Table("interpreter", "version", "abiflags", "Py_GIL_DISABLED", "GIL enabled", "EXT_SUFFIX", "first tags")
     for row in facts.interpreters:
-        table.add_row(row.path, row.version, row.abiflags or "''", str(row.py_gil_disabled),
+        table.add_row(console.plain(row.path), console.plain(row.version), row.abiflags or "''",
+                      str(row.py_gil_disabled),
                       str(row.gil_enabled), row.ext_suffix, "\n".join(row.tags))
     console.stdout.print(f"{facts.tag}  {facts.id[:19]}  {facts.size_bytes / 1e6:.0f} MB")
     console.stdout.print(table)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.errors import UsageError
 from dualpy.launcher import CONFIG_RELATIVE_PATH, LauncherConfig, discover, install, parse_interpreter_options
 from dualpy.tags import parse_variants
 
-app = typer.Typer(help="The interpreter launcher (python/python3 picking a build by dualpy's rules).",
-                  no_args_is_help=True)
+app = command_group("The interpreter launcher (python/python3 picking a build by dualpy's rules).")
 
 
 @app.command("install")

@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         manylinux: str = typer.Option(None, "--manylinux",
                                       help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
         json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
+        config_file: Path = typer.Option(None, "--config-file",
+                                         help="Read [tool.dualpy] from this TOML file instead of the project's."),
     ) -> None:
         """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
         if not project.exists():
@@ -44,7 +46,7 @@ def register(app: typer.Typer) -> None:
                "test-command": test_command, "allow-gil": allow_gil,
                "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
                "stress-iterations": iterations, "manylinux": manylinux}
-        config = resolve(project, os.environ, cli)  # an sdist's [tool.dualpy] is read from inside it
+        config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
         console.set_quiet(json_output)
         with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
             result = run_pipeline(project, config, report_dir, strict, tests)
@@ -54,10 +56,10 @@ def register(app: typer.Typer) -> None:
         else:
             table = Table("file", "serves", "verdict")
             if document["sdist"]:
-                table.add_row(document["sdist"], "sdist", "")
+                table.add_row(console.plain(document["sdist"]), "sdist", "")
             for wheel in document["wheels"]:
                 colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(wheel["verdict"], "white")
-                table.add_row(wheel["filename"], wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
+                table.add_row(console.plain(wheel["filename"]), wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
             console.stdout.print(table)
             stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in document["stage_seconds"].items())
             counts = document["summary"]

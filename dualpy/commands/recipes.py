@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.debian import archive_url, orig_tarball_name
 from dualpy.errors import SourceNotProven, UsageError
@@ -16,7 +17,7 @@ from dualpy.recipes import draft_release, insert_release, load_recipes
 from dualpy.sources import configured_suites, lookup_signed, probe_url
 from dualpy.tags import ALL_VARIANTS, RELEASE_RE, PythonMinor
 
-app = typer.Typer(help="CPython releases dualpy can build.", no_args_is_help=True)
+app = command_group("CPython releases dualpy can build.")
 
 
 @app.command("list")

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import typer
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.errors import SourceNotProven
 from dualpy.recipes import find_release
 from dualpy.sources import SignedVerdict, configured_suites, fetch_release, judge_signed, lookup_signed
 
-app = typer.Typer(help="CPython source tarballs, checksum-verified.", no_args_is_help=True)
+app = command_group("CPython source tarballs, checksum-verified.")
 
 
 @app.command("fetch")

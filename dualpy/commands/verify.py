@@ -8,6 +8,7 @@ import typer
 
 import tempfile
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.errors import UsageError
 from dualpy.verify.audit import parse_policy
@@ -15,8 +16,7 @@ from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_
 from dualpy.verify import Report, verify_image, verify_wheelhouse
 from dualpy.verify.report import print_table, write_reports
 
-app = typer.Typer(help="Prove wheels fit their interpreters and keep the GIL off; prove the launcher chooses right.",
-                  no_args_is_help=True)
+app = command_group("Prove wheels fit their interpreters and keep the GIL off; prove the launcher chooses right.")
 
 JSON_HELP = "Write the JSON report here ('-' for stdout)."
 

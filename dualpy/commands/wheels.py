@@ -7,11 +7,12 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from dualpy.commands import command_group
 from dualpy import console
 from dualpy.tags import parse_variants
 from dualpy.wheels import WheelsRequest, build_wheels, print_config, split_pythons
 
-app = typer.Typer(help="Build GIL and free-threaded wheels with cibuildwheel.", no_args_is_help=True)
+app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 
 
 @app.command("build")
@@ -44,7 +45,7 @@ def build(
         return
     table = Table("wheel", "serves", "built by")
     for wheel in result.wheels:
-        table.add_row(wheel.filename, wheel.variant, wheel.built_by)
+        table.add_row(console.plain(wheel.filename), wheel.variant, wheel.built_by)
     console.stderr.print(table)
     console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
                  f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")

@@ -10,7 +10,7 @@ from dualpy import engine
 from dualpy.errors import UsageError
 from dualpy.verify.audit import Glibc, audit_abi3, audit_manylinux
 from dualpy.verify.model import CheckResult, Report, Status
-from dualpy.verify.readiness import classifier_checks, read_wheel_info, readiness
+from dualpy.verify.readiness import classifier_checks, readiness
 from dualpy.verify.runtime import check_image, check_wheels_in_image, pip_access
 from dualpy.verify.static import check_wheelhouse
 from dualpy.verify.stress import StressSettings, stress_wheels
@@ -50,8 +50,7 @@ def verify_wheelhouse(
     if stress and not image:
         raise UsageError("--stress runs the tests in the image's free-threaded interpreters: pass --image TAG")
     results, facts = check_wheelhouse(wheels)
-    infos = [read_wheel_info(f.path, f.name, f.version, f.tags) for f in facts]
-    results += classifier_checks(infos)
+    results += classifier_checks(facts)
     if image and facts:
         results += check_wheels_in_image(image, str(wheelhouse), facts, allow_gil=allow_gil, with_deps=with_deps,
                                          test_command=test_command)
@@ -60,7 +59,7 @@ def verify_wheelhouse(
         results += audit_abi3(wheelhouse, tags)
         if stress:
             results += stress_wheels(image, wheelhouse, sorted(tags), stress, pip_access(True))
-    results += readiness(infos, results)
+    results += readiness(facts, results)
     return Report("wheels", str(wheelhouse), image, image_id, time.monotonic() - started, strict, results)
 
 

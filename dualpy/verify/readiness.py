@@ -4,17 +4,13 @@
 from __future__ import annotations
 
 import re
-import zipfile
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from pathlib import Path
+from collections.abc import Iterable
 
 from packaging.tags import Tag
 
 from dualpy.verify.model import CheckResult, Status
+from dualpy.verify.static import WheelFacts
 
 CLASSIFIER = "wheel.free-threading-classifier"
 READINESS = "wheelhouse.free-threading"
@@ -22,34 +18,7 @@ CLASSIFIER_PREFIX = "Programming Language :: Python :: Free Threading"
 SUGGESTED = f"{CLASSIFIER_PREFIX} :: 2 - Beta"
 _CP_RE = re.compile(r"^cp(\d)(\d+)t?$")
 # Checks whose failure on a free-threaded interpreter means "not ready".
-MAX_METADATA_BYTES = 1 << 20
 _BLOCKING = ("runtime.install", "runtime.import", "runtime.gil", "runtime.stress", "runtime.test-command")
-
-
-@dataclass(frozen=True)
-class WheelInfo:
-    """What readiness needs of one wheel: project, version, tags and its trove classifiers."""
-
-    filename: str
-    project: str
-    version: str
-    tags: frozenset[Tag]
-    classifiers: tuple[str, ...]
-
-
-def read_wheel_info(path: Path, project: str, version: str, tags: frozenset[Tag]) -> WheelInfo:
-    """The wheel's trove classifiers from its METADATA (read at most 1 MiB; none when unreadable)."""
-    classifiers: tuple[str, ...] = ()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-            if len(names) == 1:
-                with archive.open(names[0]) as stream:
-                    headers = BytesHeaderParser().parsebytes(stream.read(MAX_METADATA_BYTES))
-                classifiers = tuple(str(c) for c in headers.get_all("Classifier") or [])
-    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError, EOFError, ValueError):
-        pass  # the static checks already judge a wheel that cannot be read
-    return WheelInfo(path.name, project, version, tags, classifiers)
 
 
 def serves_freethreaded(tags: Iterable[Tag]) -> bool:
@@ -71,16 +40,16 @@ def claims_freethreading(classifiers: Iterable[str]) -> bool:
     return any(c.strip().startswith(CLASSIFIER_PREFIX) for c in classifiers)
 
 
-def classifier_checks(wheels: Iterable[WheelInfo]) -> list[CheckResult]:
+def classifier_checks(wheels: Iterable[WheelFacts]) -> list[CheckResult]:
     """Per project and version: the classifier says what the wheel set does, or a warning naming the fix."""
-    groups: dict[tuple[str, str], list[WheelInfo]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[WheelFacts]] = defaultdict(list)
     for wheel in wheels:
-        groups[(wheel.project, wheel.version)].append(wheel)
+        groups[(wheel.name, wheel.version)].append(wheel)
     results = []
     for (project, version), members in sorted(groups.items()):
         subject = f"{project} {version}"
         claims = any(claims_freethreading(w.classifiers) for w in members)
-        serving = [w.filename for w in members if serves_freethreaded(w.tags)]
+        serving = [w.path.name for w in members if serves_freethreaded(w.tags)]
         if serving and not claims:
             results.append(CheckResult(subject, CLASSIFIER, Status.WARN,
                                        f"{serving[0]} serves free-threaded Python but METADATA has no "
@@ -97,32 +66,31 @@ def classifier_checks(wheels: Iterable[WheelInfo]) -> list[CheckResult]:
     return results
 
 
-def readiness(wheels: Iterable[WheelInfo], results: Iterable[CheckResult],
-              pythons: Mapping[str, str] | None = None) -> list[CheckResult]:
+def readiness(wheels: Iterable[WheelFacts], results: Iterable[CheckResult]) -> list[CheckResult]:
     """One verdict per project and Python: ready for free-threading, yes or no and why."""
     failures: dict[str, list[str]] = defaultdict(list)
     for result in results:
         if result.status is Status.FAIL and (result.check in _BLOCKING and result.interpreter.endswith("t")
                                              or result.check.startswith("wheel.")):
             failures[result.subject].append(result.check)
-    groups: dict[tuple[str, str, str], list[WheelInfo]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[WheelFacts]] = defaultdict(list)
     for wheel in wheels:
-        groups[(wheel.project, wheel.version, python_of(wheel.tags))].append(wheel)
+        groups[(wheel.name, wheel.version, python_of(wheel.tags))].append(wheel)
     verdicts = []
     for (project, version, python), members in sorted(groups.items()):
         subject = f"{project} {version} {python}"
         serving = [w for w in members if serves_freethreaded(w.tags)]
         if not serving:
-            why = f"no wheel for the free-threaded build of {python}: only {', '.join(w.filename for w in members)}"
+            why = f"no wheel for the free-threaded build of {python}: only {', '.join(w.path.name for w in members)}"
             verdicts.append(CheckResult(subject, READINESS, Status.WARN, f"ready for free-threading: no ({why})"))
             continue
-        broken = {w.filename: failures[w.filename] for w in serving if failures.get(w.filename)}
+        broken = {w.path.name: failures[w.path.name] for w in serving if failures.get(w.path.name)}
         if broken:
             name, checks = next(iter(broken.items()))
             why = f"{name} fails {', '.join(sorted(set(checks)))}"
             verdicts.append(CheckResult(subject, READINESS, Status.WARN, f"ready for free-threading: no ({why})"))
         else:
-            names = ", ".join(w.filename for w in serving)
+            names = ", ".join(w.path.name for w in serving)
             verdicts.append(CheckResult(subject, READINESS, Status.PASS,
                                         f"ready for free-threading: yes ({names} passes every check)"))
     return verdicts

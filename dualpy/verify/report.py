@@ -1,18 +1,30 @@
-"""Verify reports: terminal table, JSON (versioned schema), JUnit XML, Markdown."""
+"""Verify reports: terminal table, JSON (versioned schema), JUnit XML, Markdown.
+
+Subjects and messages carry untrusted text (wheel names, member paths, container output). JSON escapes it by
+itself; everywhere else it is shown, never interpreted: the terminal gets it as literal rich Text with control
+characters as \\xNN, JUnit gets only XML-legal characters, Markdown gets every character that could start markup
+backslash-escaped (so `[red]x.whl`, a `|` or a backtick in a name show as written).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from dualpy import __version__, console
-from dualpy.verify.model import Report, Status
+from dualpy.errors import UsageError
+from dualpy.files import atomic_write_text
+from dualpy.verify.model import CheckResult, Report, Status
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -20,7 +32,18 @@ _COLOUR = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Stat
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️"}
 
 
-def to_json(report: Report) -> dict:
+# GitHub-flavoured Markdown acts on these even inside a table cell: emphasis, code, links, HTML, tables, strikethrough,
+# math ($), mentions (@), issue references (#) and emoji shortcodes (:).
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&!#$@:])")
+_CHECK_ID = re.compile(r"[a-z0-9.-]+")  # what a code span can hold as written
+
+
+def _markdown(text: str) -> str:
+    """Untrusted text as one line of literal Markdown."""
+    return _MARKDOWN.sub(r"\\\1", console.printable(text))
+
+
+def to_json(report: Report) -> dict[str, Any]:
     """The report as the documented JSON document (dualpy/verify/schema.json)."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -46,28 +69,29 @@ def to_json(report: Report) -> dict:
 def to_junit(report: Report) -> str:
     """JUnit XML: one test suite per subject, one test case per check (and interpreter)."""
     suites = ET.Element("testsuites", name=f"dualpy verify {report.kind}")
-    by_subject = defaultdict(list)
+    by_subject: dict[str, list[CheckResult]] = defaultdict(list)
     for result in report.results:
         by_subject[result.subject].append(result)
     total = failures = skipped = 0
     for subject, results in by_subject.items():
-        suite = ET.SubElement(suites, "testsuite", name=subject, tests=str(len(results)))
+        suite = ET.SubElement(suites, "testsuite", name=console.printable(subject), tests=str(len(results)))
         suite_failures = suite_skipped = 0
         for result in results:
-            name = result.check + (f" [{result.interpreter}]" if result.interpreter else "")
+            name = console.printable(result.check + (f" [{result.interpreter}]" if result.interpreter else ""))
+            message = console.printable(result.message, keep_newlines=True)
+            short = console.printable(result.message[:500])
             case = ET.SubElement(suite, "testcase", classname=f"dualpy.{report.kind}", name=name, time="0")
             failing = result.status is Status.FAIL or (report.strict and result.status is Status.WARN)
             if failing:
                 suite_failures += 1
-                failure = ET.SubElement(case, "failure", message=result.message[:500] or result.check,
-                                        type=result.check)
-                failure.text = result.message
+                failure = ET.SubElement(case, "failure", message=short or result.check, type=result.check)
+                failure.text = message
             elif result.status is Status.SKIP:
                 suite_skipped += 1
-                ET.SubElement(case, "skipped", message=result.message[:500])
+                ET.SubElement(case, "skipped", message=short)
             elif result.message:
                 ET.SubElement(case, "system-out").text = (("warning: " if result.status is Status.WARN else "")
-                                                          + result.message)
+                                                          + message)
         suite.set("failures", str(suite_failures))
         suite.set("errors", "0")
         suite.set("skipped", str(suite_skipped))
@@ -90,7 +114,8 @@ def to_markdown(report: Report) -> str:
     lines = [
         f"### {icon} dualpy verify {report.kind}: {report.verdict}",
         "",
-        f"{report.target}" + (f" in `{report.image}`" if report.image and report.kind == "wheels" else "")
+        _markdown(report.target) + (f" in {_markdown(report.image)}" if report.image and report.kind == "wheels"
+                                    else "")
         + f" — {counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed"
         + f" ({report.seconds:.1f}s)",
         "",
@@ -98,9 +123,10 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|---|",
     ]
     for r in report.results:
-        detail = r.message.replace("|", "\\|").replace("\n", " ")[:200]
         status = f"{_ICON[r.status]} {r.status.value}"
-        lines.append(f"| `{r.subject}` | `{r.check}` | {r.interpreter} | {status} | {detail} |")
+        check = f"`{r.check}`" if _CHECK_ID.fullmatch(r.check) else _markdown(r.check)
+        detail = _markdown(r.message.replace("\n", " ")[:200])
+        lines.append(f"| {_markdown(r.subject)} | {check} | {_markdown(r.interpreter)} | {status} | {detail} |")
     return "\n".join(lines) + "\n"
 
 
@@ -109,23 +135,45 @@ def print_table(report: Report) -> None:
     table = Table("subject", "check", "interpreter", "status", "detail", title=f"dualpy verify {report.kind}")
     for r in report.results:
         colour = _COLOUR[r.status]
-        table.add_row(r.subject, r.check, r.interpreter, f"[{colour}]{r.status.value}[/]",
-                      r.message.replace("[", "\\[")[:160])
+        table.add_row(console.plain(r.subject), console.plain(r.check), console.plain(r.interpreter),
+                      Text(r.status.value, style=colour), console.plain(r.message[:160]))
     console.stderr.print(table)
     counts = report.counts()
     colour = "red" if report.failed else "green"
-    console.stderr.print(f"[bold {colour}]{report.verdict.upper()}[/]: {counts['pass']} passed, {counts['warn']} "
-                         f"warnings, {counts['fail']} failed in {report.seconds:.1f}s")
+    console.stderr.print(Text.assemble((report.verdict.upper(), f"bold {colour}"),
+                                       f": {counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} "
+                                       f"failed in {report.seconds:.1f}s"))
+
+
+def _writable(path: Path) -> None:
+    """Refuse a report path that names a directory or, through any symlink, a device, FIFO or socket.
+
+    A symlink to a regular file (or a dangling one) is replaced by the new report, never written through; writing
+    through a device such as /dev/stdout would be `-`'s job, and replacing one would break the system.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a directory; give the report a file name, such as {path / 'report'}")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{path} is not a regular file (a device, FIFO or socket); write the report to a file, "
+                         "or to stdout with '-'")
 
 
 def _write(path: Path, text: str) -> None:
     if str(path) == "-":
         console.stdout.file.write(text)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text)
-    os.replace(temp, path)
+    _writable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
 
 
 def write_reports(report: Report, json_path: Path | None, junit_path: Path | None, markdown_path: Path | None) -> None:
@@ -139,5 +187,8 @@ def write_reports(report: Report, json_path: Path | None, junit_path: Path | Non
         _write(markdown_path, markdown)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a") as stream:
-            stream.write(markdown + "\n")
+        try:
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(markdown + "\n")
+        except OSError as exc:
+            console.warn(f"cannot append to $GITHUB_STEP_SUMMARY ({summary}): {exc.strerror or exc}")

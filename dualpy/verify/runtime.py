@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from dualpy import engine
 from dualpy.errors import ContainerFailed, UsageError
-from dualpy.images import image_interpreters
+from dualpy.images import LAUNCHER_CONFIG_PATH, image_interpreters
+from dualpy.images.inspect import targets_of
+from dualpy.launcher import LauncherConfig
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
 from dualpy.probes import probe_source
 from dualpy.verify.model import CheckResult, Status
+from dualpy.tags import Variant
 from dualpy.verify.static import WheelFacts
 
 MATCH = "runtime.match"
@@ -126,58 +130,82 @@ def _wheel_results(wheel: dict[str, Any], interpreter: str, freethreaded: bool, 
     return results
 
 
-def launcher_cases(version: str, default: str) -> list[tuple[str, dict[str, str], str, str, int]]:
-    """(case id, environment, arguments, .python-version text, expected Py_GIL_DISABLED) per launcher rule (pure)."""
-    minor = ".".join(version.split(".")[:2])
-    return [
-        (f"rule1 DUALPY_PYTHON={minor}", {"DUALPY_PYTHON": minor}, "", "", 0),
-        (f"rule1 DUALPY_PYTHON={minor}t", {"DUALPY_PYTHON": f"{minor}t"}, "", "", 1),
-        (f"rule1 DUALPY_PYTHON={minor}+freethreaded", {"DUALPY_PYTHON": f"{minor}+freethreaded"}, "", "", 1),
-        (f"rule1 DUALPY_PYTHON={minor}+gil", {"DUALPY_PYTHON": f"{minor}+gil"}, "", "", 0),
-        ("rule1 DUALPY_PYTHON=t", {"DUALPY_PYTHON": "t"}, "", "", 1),
-        ("rule1 DUALPY_PYTHON=gil", {"DUALPY_PYTHON": "gil"}, "", "", 0),
-        ("rule2 -X gil=0", {}, "-X gil=0", "", 1),
-        ("rule2 -X gil=1", {}, "-X gil=1", "", 0),
-        ("rule3 PYTHON_GIL=0", {"PYTHON_GIL": "0"}, "", "", 1),
-        ("rule3 PYTHON_GIL=1", {"PYTHON_GIL": "1"}, "", "", 0),
-        (f"rule4 .python-version {minor}t", {}, "", f"{minor}t", 1),
-        (f"rule4 .python-version {minor}", {}, "", minor, 0),
-        (f"rule5 default {default}", {}, "", "", 1 if default == "freethreaded" else 0),
+@dataclass(frozen=True)
+class LauncherCase:
+    """One launcher rule exercised in the image: what is set, and which interpreter must answer."""
+
+    name: str
+    env: dict[str, str]
+    args: str
+    pin: str
+    freethreaded: bool
+    minor: str
+
+
+def launcher_cases(minors: list[str], default_minor: str, default: str) -> list[LauncherCase]:
+    """Every launcher rule, for the default minor and for each other minor of the image (pure)."""
+    default_t = default == "freethreaded"
+    cases = [
+        LauncherCase("rule1 DUALPY_PYTHON=t", {"DUALPY_PYTHON": "t"}, "", "", True, default_minor),
+        LauncherCase("rule1 DUALPY_PYTHON=gil", {"DUALPY_PYTHON": "gil"}, "", "", False, default_minor),
+        LauncherCase("rule2 -X gil=0", {}, "-X gil=0", "", True, default_minor),
+        LauncherCase("rule2 -X gil=1", {}, "-X gil=1", "", False, default_minor),
+        LauncherCase("rule3 PYTHON_GIL=0", {"PYTHON_GIL": "0"}, "", "", True, default_minor),
+        LauncherCase("rule3 PYTHON_GIL=1", {"PYTHON_GIL": "1"}, "", "", False, default_minor),
+        LauncherCase(f"rule5 default {default_minor} {default}", {}, "", "", default_t, default_minor),
     ]
+    for minor in minors:
+        cases += [
+            LauncherCase(f"rule1 DUALPY_PYTHON={minor}", {"DUALPY_PYTHON": minor}, "", "", False, minor),
+            LauncherCase(f"rule1 DUALPY_PYTHON={minor}t", {"DUALPY_PYTHON": f"{minor}t"}, "", "", True, minor),
+            LauncherCase(f"rule1 DUALPY_PYTHON={minor}+freethreaded", {"DUALPY_PYTHON": f"{minor}+freethreaded"},
+                         "", "", True, minor),
+            LauncherCase(f"rule1 DUALPY_PYTHON={minor}+gil", {"DUALPY_PYTHON": f"{minor}+gil"}, "", "", False, minor),
+            LauncherCase(f"rule4 .python-version {minor}t", {}, "", f"{minor}t", True, minor),
+            LauncherCase(f"rule4 .python-version {minor}", {}, "", minor, False, minor),
+        ]
+        if minor != default_minor:  # rules 2 and 3 take the minor from the pin
+            cases += [
+                LauncherCase(f"rule2 -X gil=0 with .python-version {minor}", {}, "-X gil=0", minor, True, minor),
+                LauncherCase(f"rule3 PYTHON_GIL=0 with .python-version {minor}", {"PYTHON_GIL": "0"}, "", minor,
+                             True, minor),
+            ]
+    return cases
 
 
-_PROBE = "import sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'))"
+_PROBE = "import sys, sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'), '%d.%d' % sys.version_info[:2])"
 _CLAIM = ("import sys, sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'), "
           "getattr(sys, '_is_gil_enabled', lambda: True)())")
 
 
-def check_image(tag: str) -> list[CheckResult]:
-    """Each launcher rule picks the build it should; python3.X and python3.Xt are what they claim."""
-    facts = engine.image_facts(tag)
-    version = facts.labels.get("io.dualpy.cpython.version")
-    if not version:
-        raise UsageError(f"{tag} has no io.dualpy.cpython.version label: is it a dualpy image?")
-    config = engine.run(tag, ["cat", "/usr/local/etc/dualpy-launcher.conf"], entrypoint=[])
-    results = []
-    subject = f"image {tag}"
-    minor = ".".join(version.split(".")[:2])
-    interpreters = image_interpreters(tag)
-    lines = []
-    for install_tag in interpreters:
-        executable = f"python{minor}{'t' if install_tag.endswith('t') else ''}"
-        lines.append(f"echo \"claim {executable} $({executable} -c {shlex.quote(_CLAIM)} 2>&1)\"")
-    if config.exit_code == 0:
-        from dualpy.launcher import parse_config  # noqa: PLC0415
+def _case_line(index: int, case: LauncherCase) -> str:
+    directory = f"/tmp/dualpy-case-{index}"
+    setup = f"mkdir -p {directory} && cd {directory}"
+    if case.pin:
+        setup += f" && echo {shlex.quote(case.pin)} > .python-version"
+    assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in case.env.items())
+    return (f"({setup} && echo \"case {index} $(env -u PYTHON_GIL -u DUALPY_PYTHON {assignments} "
+            f"python {case.args} -c {shlex.quote(_PROBE)} 2>&1 | tail -n 1)\")")
 
-        _known, default = parse_config(config.stdout)
-        for index, (_case, env, args, pin, _expected) in enumerate(launcher_cases(version, default.value)):
-            directory = f"/tmp/dualpy-case-{index}"
-            setup = f"mkdir -p {directory} && cd {directory}"
-            if pin:
-                setup += f" && echo {shlex.quote(pin)} > .python-version"
-            assignments = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            lines.append(f"({setup} && echo \"case {index} $(env -u PYTHON_GIL -u DUALPY_PYTHON {assignments} "
-                         f"python {args} -c {shlex.quote(_PROBE)} 2>&1 | tail -n 1)\")")
+
+def check_image(tag: str) -> list[CheckResult]:
+    """Each launcher rule picks the build it should, in every minor; python3.X[t] are what they claim."""
+    facts = engine.image_facts(tag)
+    if not facts.labels.get("io.dualpy.cpython.version"):
+        raise UsageError(f"{tag} has no io.dualpy.cpython.version label: is it a dualpy image?")
+    config = engine.run(tag, ["cat", LAUNCHER_CONFIG_PATH], entrypoint=[])
+    subject = f"image {tag}"
+    targets = targets_of(image_interpreters(tag))
+    minors = sorted({str(t.minor) for t in targets}, key=lambda m: tuple(int(x) for x in m.split(".")))
+    lines = [f"echo \"claim {t.executable_name} $({t.executable_name} -c {shlex.quote(_CLAIM)} 2>&1)\""
+             for t in targets]
+    cases: list[LauncherCase] = []
+    results = []
+    if config.exit_code == 0:
+        parsed = LauncherConfig.parse(config.stdout)
+        default_minor = parsed.default_version or minors[-1]
+        cases = launcher_cases(minors, default_minor, parsed.default.value)
+        lines += [_case_line(index, case) for index, case in enumerate(cases)]
     else:
         results.append(CheckResult(subject, LAUNCHER, Status.FAIL, "no launcher configuration in the image"))
     run = engine.run(tag, ["/bin/bash", "-c", "\n".join(lines)], entrypoint=[])
@@ -186,19 +214,18 @@ def check_image(tag: str) -> list[CheckResult]:
         kind, _, rest = line.partition(" ")
         key, _, value = rest.partition(" ")
         answers[(kind, key)] = value.strip()
-    for install_tag in interpreters:
-        freethreaded = install_tag.endswith("t")
-        executable = f"python{minor}{'t' if freethreaded else ''}"
-        got = answers.get(("claim", executable), "")
+    for target in targets:
+        freethreaded = target.variant is Variant.FREETHREADED
+        got = answers.get(("claim", target.executable_name), "")
         claim = "1 False" if freethreaded else "0 True"
         results.append(CheckResult(subject, INTERPRETER, Status.PASS if got == claim else Status.FAIL,
-                                   f"{executable}: Py_GIL_DISABLED and GIL enabled = {got or 'no answer'}"
-                                   + ("" if got == claim else f" (expected {claim})"), install_tag))
-    if config.exit_code == 0:
-        for index, (case, _env, _args, _pin, expected) in enumerate(launcher_cases(version, default.value)):
-            got = answers.get(("case", str(index)), "")
-            ok = got == str(expected)
-            results.append(CheckResult(subject, LAUNCHER, Status.PASS if ok else Status.FAIL,
-                                       f"Py_GIL_DISABLED={got or 'no answer'}"
-                                       + ("" if ok else f" (expected {expected})"), case))
+                                   f"{target.executable_name}: Py_GIL_DISABLED and GIL enabled = {got or 'no answer'}"
+                                   + ("" if got == claim else f" (expected {claim})"), target.install_tag))
+    for index, case in enumerate(cases):
+        got = answers.get(("case", str(index)), "")
+        expected = f"{int(case.freethreaded)} {case.minor}"
+        ok = got == expected
+        results.append(CheckResult(subject, LAUNCHER, Status.PASS if ok else Status.FAIL,
+                                   f"Py_GIL_DISABLED and minor = {got or 'no answer'}"
+                                   + ("" if ok else f" (expected {expected})"), case.name))
     return results

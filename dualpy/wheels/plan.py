@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from dualpy.cibw import CibuildwheelRelease, choose_releases
 from dualpy.errors import UsageError
-from dualpy.images import default_tag
+from dualpy.images import default_tag, default_tag_for
 from dualpy.recipes import find_release, load_recipes
 from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant, machine_arch, targets_for
 
@@ -54,19 +54,19 @@ class _Container:
 
 
 def _containers(pythons: Sequence[str], image: str | None, manylinux: bool) -> dict[PythonMinor, _Container]:
-    """The build container of each requested minor: --image for all, cibuildwheel's own, or each one's default.
+    """The build container of each requested minor: --image for all, cibuildwheel's own, or the default.
 
-    The default is one dualpy image per minor, each of its latest recipe release.
+    The default is one dualpy image holding every requested release (`images build --python 3.13,3.14,3.15`
+    makes it), so all the wheels come from one image.
     """
     if image or manylinux:
         minors = [PythonMinor.parse(p) for p in pythons]
         shared = _Container(image, ",".join(dict.fromkeys(p.strip() for p in pythons)))  # None with --manylinux
         return dict.fromkeys(minors, shared)
-    containers = {}
-    for python in pythons:
-        recipe, release = find_release(python)
-        containers[recipe.minor] = _Container(default_tag(release.version), release.version)
-    return containers
+    found = {recipe.minor: release for recipe, release in (find_release(python) for python in pythons)}
+    releases = sorted(found.values(), key=lambda r: r.sort_key)
+    default = _Container(default_tag_for(releases), ",".join(r.version for r in releases))
+    return dict.fromkeys(found, default)
 
 
 def plan_builds(

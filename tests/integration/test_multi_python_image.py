@@ -7,30 +7,18 @@ The Pythons come from DUALPY_TEST_MULTI_PYTHON (default 3.13,3.14,3.15: the CI i
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from dualpy import engine
-from dualpy.images import default_tag_for, resolve_pythons
-from tests.conftest import run_dualpy
+from dualpy.images import resolve_pythons
+from tests.conftest import MULTI_PYTHON, run_dualpy
 
 pytestmark = pytest.mark.docker
-
-MULTI_PYTHON = os.environ.get("DUALPY_TEST_MULTI_PYTHON", "3.13,3.14,3.15")
-
 
 @pytest.fixture(scope="module")
 def releases():
     return resolve_pythons(MULTI_PYTHON)
-
-
-@pytest.fixture(scope="module")
-def multi_image(releases):
-    tag = os.environ.get("DUALPY_TEST_MULTI_IMAGE") or default_tag_for([p.release for p in releases])
-    report = json.loads(run_dualpy("images", "build", "--python", MULTI_PYTHON, "--tag", tag, "--json").stdout)
-    assert report["versions"] == [p.version for p in releases]
-    return tag
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from dualpy.cli import main
 from dualpy.config import Setting, read_project_table, resolve
-from dualpy.errors import ConfigurationError
+from dualpy.errors import ConfigurationError, UsageError
 
 
 @pytest.fixture(autouse=True)
@@ -270,3 +270,17 @@ def test_integer_variables_refuse_words(tmp_path):
     with pytest.raises(ConfigurationError, match="DUALPY_STRESS_THREADS='many': must be a whole number"):
         resolve(tmp_path, {"DUALPY_STRESS_THREADS": "many"}, {})
     assert resolve(tmp_path, {"DUALPY_STRESS_THREADS": "2"}, {})["stress-threads"] == 2
+
+
+def test_a_config_file_replaces_the_projects_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dualpy]\npythons = ["3.13"]\nallow-gil = true\n')
+    other = tmp_path / "ci.toml"
+    other.write_text('[tool.dualpy]\npythons = ["3.14"]\n')
+    config = resolve(tmp_path, {}, {}, other)
+    assert config["pythons"] == ["3.14"] and config["allow-gil"] is False
+    assert config.settings["pythons"].source == f"{other} [tool.dualpy]"
+    with pytest.raises(UsageError, match="--config-file .*: no such file"):
+        resolve(tmp_path, {}, {}, tmp_path / "absent.toml")
+    other.write_text("[tool.dualpy\n")
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        resolve(tmp_path, {}, {}, other)

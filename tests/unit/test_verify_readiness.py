@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from packaging.utils import parse_wheel_filename
 
 from dualpy.verify.model import CheckResult, Status
+from dualpy.verify.static import WheelFacts
 from dualpy.verify.readiness import (
     SUGGESTED,
-    WheelInfo,
     claims_freethreading,
     classifier_checks,
     python_of,
@@ -18,9 +20,9 @@ from dualpy.verify.readiness import (
 FT = ("Programming Language :: Python :: Free Threading :: 3 - Stable",)
 
 
-def info(filename: str, classifiers: tuple[str, ...] = ()) -> WheelInfo:
+def info(filename: str, classifiers: tuple[str, ...] = ()) -> WheelFacts:
     name, version, _build, tags = parse_wheel_filename(filename)
-    return WheelInfo(filename, str(name), str(version), frozenset(tags), classifiers)
+    return WheelFacts(Path("/w") / filename, str(name), str(version), frozenset(tags), (), classifiers)
 
 
 GIL = "demo-1.0-cp314-cp314-manylinux_2_17_x86_64.whl"

@@ -80,3 +80,23 @@ def test_a_probe_that_prints_no_report_is_a_container_failure(failing_probe, mon
     _results, facts = check_wheelhouse(sorted(failing_probe.glob("*.whl")))
     with pytest.raises(ContainerFailed, match="printed no report"):
         runtime.check_wheels_in_image("img", str(failing_probe), facts)
+
+
+def test_launcher_cases_cover_every_minor_and_take_rules_2_and_3_from_the_pin():
+    cases = runtime.launcher_cases(["3.13", "3.14", "3.15"], "3.14", "gil")
+    by_name = {case.name: case for case in cases}
+    assert len(by_name) == len(cases)  # every case is named once
+    default = by_name["rule5 default 3.14 gil"]
+    assert (default.freethreaded, default.minor, default.env, default.pin) == (False, "3.14", {}, "")
+    assert (by_name["rule2 -X gil=0"].freethreaded, by_name["rule2 -X gil=0"].minor) == (True, "3.14")
+    pinned = by_name["rule2 -X gil=0 with .python-version 3.13"]
+    assert (pinned.args, pinned.pin, pinned.freethreaded, pinned.minor) == ("-X gil=0", "3.13", True, "3.13")
+    assert by_name["rule3 PYTHON_GIL=0 with .python-version 3.15"].env == {"PYTHON_GIL": "0"}
+    assert "rule2 -X gil=0 with .python-version 3.14" not in by_name  # the default minor needs no pin
+    for minor in ("3.13", "3.14", "3.15"):
+        assert by_name[f"rule1 DUALPY_PYTHON={minor}t"].freethreaded
+        assert not by_name[f"rule4 .python-version {minor}"].freethreaded
+        assert by_name[f"rule4 .python-version {minor}t"].pin == f"{minor}t"
+    assert len(cases) == 7 + 3 * 6 + 2 * 2
+    single = runtime.launcher_cases(["3.13"], "3.13", "freethreaded")
+    assert len(single) == 13 and next(c for c in single if c.name.startswith("rule5")).freethreaded

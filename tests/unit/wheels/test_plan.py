@@ -9,7 +9,9 @@ import pytest
 from dualpy.errors import UsageError
 from dualpy.tags import ALL_VARIANTS, Variant
 from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, split_plan
-from dualpy.wheels.plan import default_image
+from dualpy.images import default_tag, default_tag_for
+from dualpy.recipes import find_release
+from dualpy.wheels.plan import default_image, image_build_python
 from tests.unit.wheels.support import one_plan
 
 X86 = "x86_64"
@@ -85,14 +87,24 @@ def test_three_minors_side_by_side_by_variant_within_each_release():
         [(f"cp314-manylinux_{X86}", f"cp315-manylinux_{X86}"), (f"cp314t-manylinux_{X86}", f"cp315t-manylinux_{X86}")]]
 
 
-def test_three_minors_with_default_images_use_each_minors_latest_release():
+def test_three_minors_share_one_default_multi_python_image():
     plans = plan_builds(["3.13", "3.14", "3.15"], ALL_VARIANTS, None, False, arch=X86)
-    assert [p.release.version for p in plans] == ["3.4.1", "4.3.5", "4.3.5"]
-    assert [p.image for p in plans] == [default_image("3.13"), default_image("3.14"), default_image("3.15")]
-    assert [p.minors for p in plans] == [(m,) for p in plans for m in p.minors]  # one minor per default image
+    assert [p.release.version for p in plans] == ["3.4.1", "4.3.5"]
+    releases = [find_release(m)[1] for m in ("3.13", "3.14", "3.15")]
+    assert {p.image for p in plans} == {default_tag_for(releases)}
+    assert plans[0].image == "dualpy/cpython:" + "-".join(r.version for r in releases)
+    assert [[str(m) for m in p.minors] for p in plans] == [["3.13"], ["3.14", "3.15"]]
     assert sorted(i for p in plans for i in p.identifiers) == sorted(
         f"cp3{m}{t}-manylinux_{X86}" for m in (13, 14, 15) for t in ("", "t"))
-    assert all(p.image_python == p.image.rpartition(":")[2] for p in plans)  # builds exactly that release
+    # The image-absent hint builds exactly that image.
+    assert all(p.image_python == ",".join(r.version for r in releases) for p in plans)
+    assert image_build_python(plans[0]) == ",".join(r.version for r in releases)
+
+
+def test_one_minor_keeps_its_release_image():
+    (plan,) = plan_builds(["3.14"], ALL_VARIANTS, None, False, arch=X86)
+    assert plan.image == default_image("3.14") == default_tag(find_release("3.14")[1].version)
+    assert image_build_python(plan) == find_release("3.14")[1].version
 
 
 def test_a_single_314_or_315_request_uses_cibuildwheel_4():
