@@ -35,7 +35,11 @@ _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8
 def format_timing(mean: float, stdev: float) -> str:
     """A pyperf-style 'mean ± stdev' with the unit the mean calls for (s, ms or us), both in that unit."""
     scale, unit = (1.0, "s") if mean >= 1 else (1e3, "ms") if mean >= 1e-3 else (1e6, "us")
-    return f"{mean * scale:.3g} {unit} ± {stdev * scale:.2g} {unit}"
+
+    def number(value: float) -> str:
+        return f"{value:.3g}" if value < 100 else f"{value:.0f}"  # 140, not 1.4e+02
+
+    return f"{number(mean * scale)} {unit} ± {number(stdev * scale)} {unit}"
 
 
 def select_benchmarks(request: str | None) -> tuple[str, ...]:

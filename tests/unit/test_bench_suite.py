@@ -122,9 +122,10 @@ def test_an_unknown_suite_is_refused_before_the_engine():
 
 
 def test_timings_are_shown_in_the_unit_the_mean_calls_for():
-    assert format_timing(0.0808, 0.0235) == "80.8 ms ± 24 ms"
-    assert format_timing(4.53e-05, 1.28e-05) == "45.3 us ± 13 us"
+    assert format_timing(0.0808, 0.0235) == "80.8 ms ± 23.5 ms"
+    assert format_timing(4.53e-05, 1.28e-05) == "45.3 us ± 12.8 us"
     assert format_timing(1.5, 0.25) == "1.5 s ± 0.25 s"
+    assert format_timing(489e-6, 140e-6) == "489 us ± 140 us"
 
 
 def test_a_suite_run_becomes_the_overall_ratio_and_keeps_the_contract():
