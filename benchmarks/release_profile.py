@@ -7,6 +7,7 @@ Steps (default all, in this order):
   bench-313   the pyperformance subset on both: dualpy release GIL vs the distribution's build (goal <= 1.03)
   build-314   dualpy 3.14 release, both builds
   bench-314   the pyperformance subset on both 3.14 builds: t/GIL (goal <= 1.10, PEP 779)
+  bench-313-fast  (not in the default run) Debian's python3.13 vs dualpy's 3.13 *fast* GIL build
 Each step adds to benchmarks/results-release.json (earlier steps' figures are kept), and
 benchmarks/results-release.md is rendered from it. Builds take the docker lock (--lock) only while they run.
 Not for CI: a release build is 20-30 min per variant on a busy 2-core machine.
@@ -42,7 +43,8 @@ RESULTS_MD = HERE / "results-release.md"
 PREFIX = "dualpy-perf/cpython"
 ANCHOR_TAG = "dualpy-perf/debian-python:trixie-3.13"
 ANCHOR_PYTHON = "/usr/bin/python3.13"
-STEPS = ("build-313", "anchor", "bench-313", "build-314", "bench-314")
+STEPS = ("build-313", "anchor", "bench-313", "build-314", "bench-314", "bench-313-fast")
+FAST_313 = "dualpy/cpython:3.13.15"  # the fast-profile image, for the distance PGO + LTO makes
 GOALS = {"release_gil_vs_distribution": 1.03, "release_314t_vs_gil": 1.10}
 ANCHOR_DOCKERFILE = """FROM {base}
 ENV DEBIAN_FRONTEND=noninteractive
@@ -71,6 +73,10 @@ def load() -> dict:
 
 
 def save(results: dict) -> None:
+    # Two runs (a build waiting for the lock, a benchmark meanwhile) may save: merge with what is on disk.
+    on_disk = load()
+    for key in ("builds", "benchmarks"):
+        results[key] = {**on_disk.get(key, {}), **results.get(key, {})}
     results["machine"] = machine()
     atomic_write_text(RESULTS_JSON, json.dumps(results, indent=2) + "\n")
     atomic_write_text(RESULTS_MD, render(results))
@@ -135,7 +141,8 @@ def render(results: dict) -> str:
                          f"{row.get('load_average_at_start', '')} |")
         lines.append("")
     titles = {"bench-313": ("dualpy 3.13 release GIL vs Debian trixie's python3.13", "release_gil_vs_distribution"),
-              "bench-314": ("3.14 release: free-threaded vs GIL single-thread time", "release_314t_vs_gil")}
+              "bench-314": ("3.14 release: free-threaded vs GIL single-thread time", "release_314t_vs_gil"),
+              "bench-313-fast": ("dualpy 3.13 fast GIL (no PGO/LTO) vs Debian trixie's python3.13", "")}
     for key, row in results.get("benchmarks", {}).items():
         title, goal_key = titles.get(key, (key, ""))
         goal = GOALS.get(goal_key)
@@ -163,7 +170,7 @@ def _timing(stats: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--steps", default=",".join(STEPS[:5]))
     parser.add_argument("--lock", default=None, help="flock this file around image builds")
     parser.add_argument("--benchmarks", default=None, help="pyperformance benchmarks (default: bench's subset)")
     parser.add_argument("--fast", action="store_true", help="pyperformance --fast")
@@ -187,6 +194,9 @@ def main() -> None:
             bench_pair(results, step, (ANCHOR_TAG, ANCHOR_PYTHON),
                        (dualpy_tag, "/opt/python/cp313-cp313/bin/python"), benchmarks, args.fast,
                        ("Debian python3.13", "dualpy 3.13 release GIL"))
+        elif step == "bench-313-fast":
+            bench_pair(results, step, (ANCHOR_TAG, ANCHOR_PYTHON), (FAST_313, "/opt/python/cp313-cp313/bin/python"),
+                       benchmarks, args.fast, ("Debian python3.13", "dualpy 3.13 fast GIL"))
         elif step == "bench-314":
             build_row = results["builds"]["3.14-release"]
             minor = "".join(build_row["version"].split(".")[:2])
