@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from dualpy import console, engine
-from dualpy.errors import UsageError
+from dualpy.errors import ContainerFailed, UsageError
 from dualpy.images import LABEL_PREFIX, image_targets
+from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
 from dualpy.probes import probe_source
+from dualpy.suite import PYPERFORMANCE_VERSION, SUITES, BenchmarkResult, SuiteComparison, compare, parse_pyperf
 from dualpy.tags import PythonMinor, PythonTarget, Variant
 
 SCHEMA_VERSION = 1
 BUILDS = ("gil", "freethreaded")
 
 Curve = dict[str, float]  # workers ("1", "2", ...) -> throughput speed-up
+# A kernel's t/GIL ratio whose min-max range is wider than this share of the ratio says nothing: the runs
+# disagree more than the builds differ on a busy machine (arch-engine measured 0.39-1.56 around 0.53).
+WIDE_SPREAD = 0.25
+HOST_ROOT = "/dualpy/host"  # the host files pip needs (CA bundle, local indexes) are bound read-only under here
 
 
 def _geometric_mean(values: list[float]) -> float:
@@ -150,12 +156,72 @@ class BenchReport:
     version: str
     summary: BenchSummary
     raw: dict[str, RawRun]
+    suite: SuiteRun | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """Why a figure of this report may not be conclusive (few runs, wide kernel spreads, scaling below one)."""
+        few = [f"--repeat {self.repeat}: too few runs for a spread, the kernel figures are single samples (use 5 "
+               "or more)"] if self.repeat < 3 else []
+        return few + kernel_warnings(self.summary)
 
     def to_json(self) -> dict[str, object]:
-        """The `bench --json` document (schema_version 1)."""
-        return {"image": self.image, "image_id": self.image_id, "cpu_count": self.cpu_count,
-                "threads": self.threads, "repeat": self.repeat, "version": self.version, **self.summary.to_json(),
-                "raw": {label: run.to_json() for label, run in self.raw.items()}}
+        """The `bench --json` document (schema_version 1; a pyperformance run adds `suite` and its ratio)."""
+        summary = self.summary.to_json()
+        ratio = dict(summary["single_thread_ratio"])  # type: ignore[call-overload]
+        ratio["source"] = "kernels"
+        if self.suite and self.suite.comparison.benchmarks:
+            # The suite is the better single-thread figure: it becomes `overall`; the kernels' stays beside it.
+            ratio.update(source="pyperformance", kernels_overall=ratio["overall"],
+                         overall=round(self.suite.comparison.geometric_mean, 3))
+        summary["single_thread_ratio"] = ratio
+        document: dict[str, object] = {
+            "image": self.image, "image_id": self.image_id, "cpu_count": self.cpu_count, "threads": self.threads,
+            "repeat": self.repeat, "version": self.version, **summary,
+            "single_thread_spread": {label: spread_of(run) for label, run in self.raw.items()},
+            "warnings": self.warnings,
+        }
+        if self.suite:
+            document["suite"] = self.suite.to_json()
+        document["raw"] = {label: run.to_json() for label, run in self.raw.items()}
+        return document
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """A pyperformance run in both builds: what was asked, how long it took, and the comparison."""
+
+    version: str
+    fast: bool
+    requested: tuple[str, ...]
+    comparison: SuiteComparison
+    seconds: dict[str, float]
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": "pyperformance", "version": self.version, "fast": self.fast,
+                "requested": list(self.requested), "seconds": dict(self.seconds), **self.comparison.to_json()}
+
+
+def spread_of(raw: RawRun) -> dict[str, dict[str, float]]:
+    """Min, median and max of each kernel's single-thread runs in one build (seconds)."""
+    return {name: {"min": round(min(k.single), 4), "median": round(statistics.median(k.single), 4),
+                   "max": round(max(k.single), 4)} for name, k in raw.kernels.items()}
+
+
+def kernel_warnings(summary: BenchSummary) -> list[str]:
+    """One line per figure too noisy to conclude from: a wide ratio spread, threads slower than one (pure)."""
+    warnings = []
+    for name, row in summary.per_kernel_ratio.items():
+        low, high = row.spread
+        if row.ratio > 0 and (high - low) / row.ratio > WIDE_SPREAD:
+            warnings.append(f"{name}: t/GIL runs range {low:.2f}-{high:.2f} around {row.ratio:.2f}, too wide to "
+                            "conclude (a busy machine?): rerun with a larger --repeat on quiet cores")
+    for label, curve in summary.speedup.items():
+        slower = [n for n, value in curve.items() if n != "1" and value < 0.9]
+        if label == "freethreaded" and slower:
+            warnings.append(f"free-threaded throughput with {','.join(slower)} threads is below one thread's: "
+                            "the cores were busy, the scaling figures are not conclusive")
+    return warnings
 
 
 def choose_pair(targets: tuple[PythonTarget, ...], minor: PythonMinor | None, tag: str) -> dict[str, PythonTarget]:
@@ -172,13 +238,63 @@ def choose_pair(targets: tuple[PythonTarget, ...], minor: PythonMinor | None, ta
     return {"gil": PythonTarget(chosen, Variant.GIL), "freethreaded": PythonTarget(chosen, Variant.FREETHREADED)}
 
 
-def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str | None = None) -> BenchReport:
-    """Run the kernels under both builds of one minor of an image (one after the other) and summarize them.
+def pip_access() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Read-only binds and environment that let pip in a container use the host's indexes and CA (none baked in)."""
+    settings = host_pip_settings()
+    volumes = {host: {"bind": inside, "mode": "ro"} for host, inside in container_mounts(settings, HOST_ROOT).items()}
+    return volumes, container_environment(settings, root=HOST_ROOT)
+
+
+def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], fast: bool,
+                      label: str = "") -> tuple[dict[str, BenchmarkResult], float]:
+    """Install pyperformance in a venv of one interpreter of an image (in a container) and run the benchmarks.
+
+    Returns each benchmark's timed values and the wall time (install + run). Any image with a Python >= 3.9 and
+    its venv module works (dualpy's, or a distribution's python3 for comparison).
+    """
+    volumes, env = pip_access()
+    # pyperformance's benchmark venvs start from a clean environment: these variables must be passed on.
+    request = {"version": PYPERFORMANCE_VERSION, "benchmarks": list(benchmarks), "fast": fast,
+               "inherit": sorted({*env, "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
+                                  "SSL_CERT_FILE", "PIP_TRUSTED_HOST"})}
+    console.step(f"pyperformance {PYPERFORMANCE_VERSION}{f' under {label}' if label else ''}: {interpreter}, "
+                 f"{len(benchmarks)} benchmarks{' (--fast)' if fast else ''}")
+    started = time.monotonic()
+    result = engine.run(tag, [interpreter, "-c", probe_source("pyperformance_run"), json.dumps(request)],
+                        volumes=volumes, environment=env, entrypoint=[])
+    lines = result.stdout.strip().splitlines()
+    if not lines or not lines[-1].startswith("{"):
+        raise ContainerFailed(f"pyperformance failed under {interpreter} in {tag} (exit {result.exit_code}): "
+                              f"{' / '.join(result.stderr.strip().splitlines()[-3:])[-300:]}")
+    results = parse_pyperf(json.loads(lines[-1]))
+    seconds = round(time.monotonic() - started, 1)
+    console.info(f"  {len(results)} of {len(benchmarks)} benchmarks in {seconds:.0f}s")
+    return results, seconds
+
+
+def run_suite(tag: str, pair: dict[str, PythonTarget], benchmarks: tuple[str, ...], fast: bool) -> SuiteRun:
+    """Run pyperformance in both interpreters of the pair and compare them benchmark by benchmark."""
+    results, seconds = {}, {}
+    for label, target in pair.items():
+        results[label], seconds[label] = run_pyperformance(tag, f"{target.prefix}/bin/python", benchmarks, fast,
+                                                           label)
+    comparison = compare(results["gil"], results["freethreaded"], benchmarks)
+    if not comparison.benchmarks:
+        raise ContainerFailed(f"no benchmark ran in both builds ({', '.join(benchmarks)}): check the names with "
+                              "`pyperformance list` and the log above")
+    return SuiteRun(PYPERFORMANCE_VERSION, fast, benchmarks, comparison, seconds)
+
+
+def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str | None = None, *,
+              suite: str = "kernels", benchmarks: tuple[str, ...] = (), fast: bool = False) -> BenchReport:
+    """Run the kernels (and with suite "pyperformance" the suite) under both builds of one minor of an image.
 
     The minor is python's, else the image's default release (its label), else the newest with both builds.
     """
     if threads is not None and threads < 1:
         raise UsageError("--threads must be at least 1")
+    if suite not in SUITES:
+        raise UsageError(f"--suite {suite!r} is unknown: pick one of {', '.join(SUITES)}")
     facts = engine.image_facts(tag)
     default = facts.labels.get(f"{LABEL_PREFIX}.cpython.version")
     wanted = PythonMinor.parse(python) if python else None
@@ -186,6 +302,7 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str
     if wanted is None and default and any(t.minor == PythonMinor.parse(default) for t in targets):
         wanted = PythonMinor.parse(default)
     pair = choose_pair(targets, wanted, tag)
+    suite_run = run_suite(tag, pair, benchmarks, fast) if suite == "pyperformance" else None
     workers = threads or os.cpu_count() or 1
     script = probe_source("bench_kernels")
     raw = {}
@@ -199,16 +316,21 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str
         raw[label] = RawRun.from_json(json.loads(result.stdout.strip().splitlines()[-1]))
         console.info(f"  done in {time.monotonic() - started:.0f}s")
     return BenchReport(tag, facts.id, raw["gil"].cpu_count, workers, repeat, raw["gil"].version,
-                       summarize(raw["gil"], raw["freethreaded"]), raw)
+                       summarize(raw["gil"], raw["freethreaded"]), raw, suite_run)
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot with the file-only backend, or a UsageError naming the extra (check it before a run)."""
+    try:  # an optional dependency without type information: Any, through importlib
+        importlib.import_module("matplotlib").use("Agg")
+        return importlib.import_module("matplotlib.pyplot")
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install '.[plot]' in a dualpy checkout") from None
 
 
 def plot(report: BenchReport, destination: Path) -> Path:
     """Write a PNG of speed-up against threads for both builds (needs matplotlib: the plot extra)."""
-    try:  # an optional dependency without type information: Any, through importlib
-        importlib.import_module("matplotlib").use("Agg")
-        plt = importlib.import_module("matplotlib.pyplot")
-    except ImportError:
-        raise UsageError("--plot needs matplotlib: pip install '.[plot]' in a dualpy checkout") from None
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, curve in report.summary.speedup.items():
         axes.plot([int(n) for n in curve], list(curve.values()), marker="o", label=f"threads, {label}")

@@ -16,6 +16,7 @@ _GLIBC_RE = re.compile(r"^2\.(\d+)$")
 _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _SUITE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _SUITE_KEYS = {"version", "glibc", "build-packages", "runtime-packages"}
+_OPTIONAL_KEYS = {"slim-packages"}  # the runtime target's shared libraries (`images build --target runtime`)
 # manylinux1 (PEP 513), manylinux2010 (PEP 571) and manylinux2014 (PEP 599) name glibc 2.5, 2.12 and 2.17.
 _LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 
@@ -29,6 +30,7 @@ class Suite:
     glibc_minor: int
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
+    slim_packages: tuple[str, ...] = ()
 
     @property
     def glibc(self) -> str:
@@ -91,7 +93,7 @@ def parse_suites(document: dict[str, object], path: Path) -> Suites:
     for name, table in tables.items():
         if not _SUITE_RE.match(name) or not isinstance(table, dict):
             raise _fail(path, f"[suites.{name}] must be a table named by a lower-case suite name")
-        extra = set(table) - _SUITE_KEYS
+        extra = set(table) - _SUITE_KEYS - _OPTIONAL_KEYS
         missing = _SUITE_KEYS - set(table)
         if extra or missing:
             problem = f"unknown key {sorted(extra)[0]!r}" if extra else f"needs {sorted(missing)[0]} = ..."
@@ -105,6 +107,8 @@ def parse_suites(document: dict[str, object], path: Path) -> Suites:
             glibc_minor=int(glibc.group(1)),
             build_packages=_packages(table["build-packages"], path, f"suites.{name}.build-packages"),
             runtime_packages=_packages(table["runtime-packages"], path, f"suites.{name}.runtime-packages"),
+            slim_packages=(_packages(table["slim-packages"], path, f"suites.{name}.slim-packages")
+                           if "slim-packages" in table else ()),
         )
     default = document.get("default")
     if not isinstance(default, str) or default not in known:

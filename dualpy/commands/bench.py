@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from dualpy import console
-from dualpy.bench import plot, run_bench
+from dualpy.bench import BenchReport, plot, pyplot, run_bench
+from dualpy.suite import format_timing, select_benchmarks
 
 
 def register(app: typer.Typer) -> None:
@@ -21,10 +22,18 @@ def register(app: typer.Typer) -> None:
         plot_file: Path = typer.Option(None, "--plot", help="Write a PNG of speed-up vs threads."),
         python: str = typer.Option(None, "--python", help="Which minor of a multi-Python image (default: the "
                                    "image's default release)."),
+        suite: str = typer.Option("kernels", "--suite", help="kernels (quick, home-made) or pyperformance (the "
+                                  "suite CPython uses; installed in the container from your package index)."),
+        benchmarks: str = typer.Option(None, "--benchmarks", help="pyperformance benchmarks, comma-separated "
+                                       "(default: a 17-benchmark subset that runs in about 12 min on 2 cores)."),
+        fast: bool = typer.Option(False, "--fast", help="pyperformance --fast: fewer runs, wider confidence."),
     ) -> None:
-        """Time pure-Python CPU kernels under the GIL and the free-threaded build: cost and scaling."""
+        """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling."""
         console.set_quiet(json_output)
-        report = run_bench(tag, threads, repeat, python)
+        if plot_file:
+            pyplot()  # a missing matplotlib is said before a run of minutes, not after it
+        chosen = select_benchmarks(benchmarks) if suite == "pyperformance" else ()
+        report = run_bench(tag, threads, repeat, python, suite=suite, benchmarks=chosen, fast=fast)
         if plot_file:
             plot(report, plot_file)
         if json_output:
@@ -45,3 +54,24 @@ def register(app: typer.Typer) -> None:
                             f"{processes['gil'][n]:.2f}×", f"{processes['freethreaded'][n]:.2f}×")
         console.stdout.print(f"throughput speed-up ({report.cpu_count} CPUs):")
         console.stdout.print(scaling)
+        _print_suite(report)
+        for warning in report.warnings:
+            console.warn(warning)
+
+
+def _print_suite(report: BenchReport) -> None:
+    if report.suite is None:
+        return
+    comparison = report.suite.comparison
+    table = Table("benchmark", "GIL mean ± stdev", "free-threaded mean ± stdev", "t ÷ GIL", "significance")
+    for row in comparison.benchmarks:
+        table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
+                      format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.2f}",
+                      "significant" if row.significant else "not significant")
+    table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.2f}", "")
+    console.stdout.print(f"pyperformance {report.suite.version}{' --fast' if report.suite.fast else ''}, "
+                         f"single-thread time, free-threaded ÷ GIL:", markup=False)
+    console.stdout.print(table)
+    if comparison.missing:
+        console.warn(f"not measured in both builds: {', '.join(comparison.missing)}")
+

@@ -28,12 +28,14 @@ def build(
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
     source: Path = typer.Option(None, "--source", help="A local CPython tarball (checked against the recipe)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild every step (a cold build)."),
+    target: str = typer.Option("full", "--target", help="full (also a cibuildwheel build container), or runtime "
+                               "(interpreters, launcher and pip; no compiler or headers; tag ends in -runtime)."),
     json_output: bool = typer.Option(False, "--json", help="Write the build report as JSON to stdout."),
 ) -> None:
     """Build both CPython variants of one or several releases from checksum-verified source into one image."""
     report = build_image(
         python, variants=parse_variants(variants), base=base, tag=tag, profile=profile, suite=suite,
-        debian_mirror=debian_mirror, source_file=source, no_cache=no_cache,
+        debian_mirror=debian_mirror, source_file=source, no_cache=no_cache, target=target,
     )
     if json_output:
         console.emit_json(report.to_json())

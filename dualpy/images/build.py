@@ -63,6 +63,7 @@ class BuildReport:
     dedupe: DedupeSummary | None = None
     versions: list[str] = field(default_factory=list)
     suite: str = ""
+    target: str = "full"
 
     def to_json(self) -> dict[str, object]:
         """The `images build --json` document (its keys are a documented contract)."""
@@ -71,7 +72,7 @@ class BuildReport:
             "base": self.base, "base_how": self.base_how, "seconds": self.seconds, "size_bytes": self.size_bytes,
             "cached_steps": self.cached_steps, "total_steps": self.total_steps, "log_path": self.log_path,
             "dedupe": self.dedupe.to_json() if self.dedupe else {}, "versions": list(self.versions),
-            "suite": self.suite,
+            "suite": self.suite, "target": self.target,
         }
 
 
@@ -127,15 +128,16 @@ def build_image(
     debian_mirror: str | None = None,
     source_file: Path | None = None,
     no_cache: bool = False,
+    target: str = "full",
 ) -> BuildReport:
     """Build the image of one or several releases in the requested variants; return what was built and how long."""
     pythons = resolve_pythons(python)
     debian = find_suite(suite)
-    ImageSpec(pythons, variants, profile, base or "-", debian)  # every bad input fails here, before any work
+    ImageSpec(pythons, variants, profile, base or "-", debian, target=target)  # bad input fails here, before work
     if source_file is not None and len(pythons) > 1:
         raise UsageError("--source is one release's tarball: pass it with one --python, not several")
     engine.ensure_running()
-    tag = tag or default_tag_for([p.release for p in pythons])
+    tag = tag or default_tag_for([p.release for p in pythons], target)
     started = time.monotonic()
     tarballs: dict[str, Path] = {}
     for item in pythons:
@@ -147,14 +149,15 @@ def build_image(
     base_image = resolve_base_image(debian.name, base, debian_mirror)
     console.info(f"  {base_image.reference} ({base_image.how})")
     spec = ImageSpec(pythons, variants, profile, base_image.reference, debian,
-                     engine.image_facts(base_image.reference).id)
+                     engine.image_facts(base_image.reference).id, target)
     wheel_dirs = [download_image_wheels(item.recipe.minor, debian) for item in spec.pythons]
     log_path = _log_path(tag)
     with tempfile.TemporaryDirectory(prefix="dualpy-context-", dir=cache_dir()) as context_dir, \
             open(log_path, "w") as log:
         context = write_context(spec, tarballs, wheel_dirs, Path(context_dir))
         installs = ", ".join(t.install_tag for t in spec.targets)
-        console.step(f"building {tag} ({installs}; profile {profile}; {debian.name}); log: {log_path}")
+        console.step(f"building {tag} ({installs}; profile {profile}; {debian.name}; target {target}); "
+                     f"log: {log_path}")
         progress = BuildProgress(log)
         try:
             image_id = engine.build(context, tag, progress, no_cache=no_cache)
@@ -171,5 +174,5 @@ def build_image(
         tag=tag, image_id=image_id, version=spec.default_python.version, variants=[v.value for v in variants],
         base=base_image.reference, base_how=base_image.how, seconds=round(seconds, 1), size_bytes=facts.size,
         cached_steps=progress.cached_steps, total_steps=progress.total_steps, log_path=str(log_path),
-        dedupe=progress.dedupe, versions=list(spec.versions), suite=debian.name,
+        dedupe=progress.dedupe, versions=list(spec.versions), suite=debian.name, target=target,
     )

@@ -33,6 +33,7 @@ def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
     main = Template((templates / "Dockerfile.template").read_text())
     source_stage = Template((templates / "stage-source.template").read_text())
     build_stage = Template((templates / "stage-build.template").read_text())
+    final_stage = Template((templates / f"stage-{spec.target}.template").read_text())
     stages = []
     for python in spec.pythons:
         interpreter_tag = f"cp{python.recipe.minor.nodot}"
@@ -50,11 +51,15 @@ def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
     return main.substitute(
         base=spec.base,
         build_packages=" ".join(spec.suite.build_packages),
-        runtime_packages=" ".join(spec.suite.runtime_packages),
         build_stages="".join(stages),
         copy_builds=copy_builds,
         install_tags=" ".join(_finalize_order(spec)),
-        labels=_label_instruction(spec.labels()),
+        final_stage=final_stage.substitute(
+            base=spec.base,
+            runtime_packages=" ".join(spec.suite.runtime_packages),
+            slim_packages=" ".join(spec.suite.slim_packages),
+            labels=_label_instruction(spec.labels()),
+        ),
     )
 
 

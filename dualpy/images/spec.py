@@ -14,6 +14,7 @@ from dualpy.tags import PythonTarget, Variant, targets_for
 LAUNCHER_CONFIG_PATH = "/usr/local/etc/dualpy-launcher.conf"
 LABEL_PREFIX = "io.dualpy"
 IMAGE_REPOSITORY = "dualpy/cpython"
+TARGETS = ("full", "runtime")  # full: also cibuildwheel's build container; runtime: interpreters, launcher, pip
 
 
 def default_tag(version: str) -> str:
@@ -21,14 +22,16 @@ def default_tag(version: str) -> str:
     return f"{IMAGE_REPOSITORY}:{version}"
 
 
-def default_tag_for(releases: Sequence[Release]) -> str:
+def default_tag_for(releases: Sequence[Release], target: str = "full") -> str:
     """The default tag of an image holding these releases: dualpy/cpython:3.14.7, or :3.13.15-3.14.7-3.15.0rc2.
 
-    Exact versions, oldest first, like a one-release tag: a tag never names two different contents.
+    Exact versions, oldest first, like a one-release tag: a tag never names two different contents. A runtime
+    image's tag ends in -runtime (dualpy/cpython:3.14.7-runtime).
     """
     if not releases:
         raise UsageError("an image needs at least one Python: pass --python 3.14 (or 3.13,3.14,3.15)")
-    return default_tag("-".join(r.version for r in sorted(releases, key=lambda r: r.sort_key)))
+    versions = "-".join(r.version for r in sorted(releases, key=lambda r: r.sort_key))
+    return default_tag(versions if target == "full" else f"{versions}-{target}")
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,16 @@ class ImageSpec:
     base: str
     suite: Suite
     base_id: str = ""
+    target: str = "full"
 
     def __post_init__(self) -> None:
         if not self.pythons or not self.variants:
             raise UsageError("an image needs at least one Python and one variant: pass --python 3.14")
+        if self.target not in TARGETS:
+            raise UsageError(f"--target {self.target!r} is unknown: pick one of {', '.join(TARGETS)}")
+        if self.target == "runtime" and not self.suite.slim_packages:
+            raise UsageError(f"suite {self.suite.name} lists no slim-packages in images/suites.toml: add the "
+                             "interpreters' shared libraries there to build --target runtime")
         minors = [p.recipe.minor for p in self.pythons]
         if len(set(minors)) != len(minors):
             twice = sorted(m for m in set(minors) if minors.count(m) > 1)[0]
@@ -139,4 +148,6 @@ class ImageSpec:
         if len(self.pythons) > 1:
             for target in self.targets:
                 labels[f"{LABEL_PREFIX}.configure.{target.request}"] = " ".join(self.configure_flags(target))
+        if self.target != "full":  # a full image's labels stay what they were
+            labels[f"{LABEL_PREFIX}.target"] = self.target
         return labels

@@ -30,3 +30,18 @@ def test_bench_reports_both_builds(dual_image, tmp_path):
     assert report["image_id"].startswith("sha256:")
     if plot:
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pyperformance_suite_reports_one_benchmark_with_its_statistics(dual_image):
+    args = ["bench", dual_image, "--suite", "pyperformance", "--benchmarks", "nbody", "--fast",
+            "--threads", "2", "--repeat", "1", "--json"]
+    report = json.loads(run_dualpy(*args).stdout)
+    suite = report["suite"]
+    assert suite["name"] == "pyperformance" and suite["fast"] is True and suite["missing"] == []
+    nbody = suite["per_benchmark"]["nbody"]
+    for build in ("gil", "freethreaded"):
+        assert nbody[build]["values"] >= 2 and nbody[build]["mean"] > 0 and nbody[build]["stdev"] >= 0
+    assert isinstance(nbody["significant"], bool)
+    assert report["single_thread_ratio"]["source"] == "pyperformance"
+    assert report["single_thread_ratio"]["overall"] == suite["geometric_mean"] == nbody["ratio"]
+    assert set(report["speedup"]) == {"gil", "freethreaded"}  # the thread-scaling kernels still run

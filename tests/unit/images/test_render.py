@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from dualpy import images, launcher
+from dualpy.errors import UsageError
 from dualpy.recipes import find_release
 from dualpy.suites import find_suite
 from dualpy.tags import ALL_VARIANTS, Variant
@@ -13,9 +14,9 @@ from dualpy.tags import ALL_VARIANTS, Variant
 DATA = Path(__file__).parent.parent / "data"
 
 
-def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookworm"):
+def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookworm", target="full"):
     pythons = tuple(images.PythonRelease(*find_release(v)) for v in version.split(","))
-    return images.ImageSpec(pythons, variants, profile, f"dualpy/debian:{suite}", find_suite(suite))
+    return images.ImageSpec(pythons, variants, profile, f"dualpy/debian:{suite}", find_suite(suite), target=target)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,8 @@ def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookwo
         ("Dockerfile.3.14.6-dual-bullseye", spec(version="3.14.6", suite="bullseye")),
         ("Dockerfile.3.14.6-dual-trixie", spec(version="3.14.6", suite="trixie")),
         ("Dockerfile.3.13.15-3.14.6-dual", spec(version="3.13.15,3.14.6")),
+        ("Dockerfile.3.13.15-dual-runtime", spec(target="runtime")),
+        ("Dockerfile.3.13.15-gil-runtime", spec((Variant.GIL,), target="runtime")),
     ],
 )
 def test_rendered_dockerfile_matches_saved(name, image_spec, monkeypatch):
@@ -157,3 +160,26 @@ def test_write_context_links_each_source_and_merges_the_wheel_folders(tmp_path):
     assert (context / "Dockerfile").read_text() == images.render_dockerfile(image_spec)
     assert (context / "launcher" / "launcher.c").is_file()
     assert (context / "scripts" / "dedupe.py").is_file()
+
+
+def test_runtime_target_reuses_the_builder_stages_and_ends_without_a_compiler():
+    full, runtime = images.render_dockerfile(spec()), images.render_dockerfile(spec(target="runtime"))
+    # Everything up to the assemble stage is the same text, so the runtime build takes it from the layer cache.
+    shared = full[:full.index("FROM dualpy/debian:bookworm\n")]
+    assert runtime.startswith(shared)
+    final = runtime[runtime.index("FROM scratch"):]
+    assert "COPY --from=runtime-root / /" in final and 'io.dualpy.target="runtime"' in final
+    slim = runtime[runtime.index("AS runtime-root"):runtime.index("FROM scratch")]
+    assert "libssl3" in slim
+    for tool in (" gcc ", " g++ ", " make ", "libc6-dev", "-dev "):
+        assert tool not in slim
+    for needle in (".crt", "PIP_CERT", "pip.conf", "SSL_CERT_FILE"):  # Debian's ca-certificates, not the host's CA
+        assert needle not in runtime
+
+
+def test_runtime_tag_and_unknown_target():
+    release = find_release("3.13.15")[1]
+    assert images.default_tag_for([release], "runtime") == "dualpy/cpython:3.13.15-runtime"
+    assert images.default_tag_for([release]) == "dualpy/cpython:3.13.15"
+    with pytest.raises(UsageError, match="--target"):
+        spec(target="tiny")
