@@ -71,7 +71,12 @@ def test_allow_gil_turns_the_failure_into_a_warning(test_wheelhouse, dual_image)
     wheelhouse, _ = test_wheelhouse
     result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", dual_image, "--allow-gil", "--json", "-")
     report = json.loads(result.stdout)
-    assert report["verdict"] == "pass" and report["summary"]["warn"] == 1
+    assert report["verdict"] == "pass"
+    warnings = [r for r in report["results"] if r["status"] == "warn"]
+    assert [r["subject"].split("-")[0] for r in warnings if r["check"] == "runtime.gil"] == ["dualpy_gil_only"]
+    # the other warnings are advice on metadata and readiness, never a hidden runtime problem
+    assert {r["check"] for r in warnings} <= {"runtime.gil", "wheel.free-threading-classifier",
+                                               "wheelhouse.free-threading"}
 
 
 def test_test_command_runs_under_each_interpreter(test_wheelhouse, dual_image, tmp_path):

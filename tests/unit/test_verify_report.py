@@ -219,3 +219,18 @@ def test_report_in_an_unwritable_place_is_a_usage_error(tmp_path):
 def test_dash_writes_the_report_to_stdout(capsys):
     write_reports(sample(), Path("-"), None, None)
     assert json.loads(capsys.readouterr().out)["verdict"] == "fail"
+
+
+def test_every_check_id_is_in_the_schema():
+    import json as _json
+    from pathlib import Path as _Path
+
+    from dualpy.verify import abi, audit, readiness, record, runtime, static, stress
+
+    ids = {static.ZIP, static.FILENAME, static.TAGS, static.PATHS, static.METADATA, record.RECORD, abi.EXT_SUFFIX,
+           abi.ABI3_FREETHREADED, abi.PAIRING, runtime.MATCH, runtime.INSTALL, runtime.IMPORT, runtime.GIL,
+           runtime.TEST_COMMAND, runtime.LAUNCHER, runtime.INTERPRETER, audit.MANYLINUX, audit.ABI3AUDIT,
+           readiness.CLASSIFIER, readiness.READINESS, stress.STRESS}
+    schema = _json.loads((_Path(static.__file__).parent / "schema.json").read_text())
+    enum = schema["properties"]["results"]["items"]["properties"]["check"]["enum"]
+    assert ids == set(enum)
