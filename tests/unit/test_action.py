@@ -147,6 +147,7 @@ def test_dualpy_is_installed_from_the_action_path_only() -> None:
     assert pip_lines and all(line.rstrip().endswith('"$DUALPY_ACTION_SOURCE/"') for line in pip_lines), pip_lines
 
 
+@pytest.mark.lint
 def test_zizmor_finds_nothing_in_the_action() -> None:
     zizmor = shutil.which("zizmor")
     assert zizmor, "zizmor is missing: pip install -e '.[test]'"
@@ -154,6 +155,7 @@ def test_zizmor_finds_nothing_in_the_action() -> None:
     assert result.returncode == 0 and "No findings" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
+@pytest.mark.lint
 def test_zizmor_does_audit_actions(tmp_path: Path) -> None:
     """The clean result above means something: an input inside run: is found in an action file too."""
     bad = tmp_path / "action.yml"
@@ -164,6 +166,7 @@ def test_zizmor_does_audit_actions(tmp_path: Path) -> None:
     assert result.returncode != 0 and "template-injection" in result.stdout, result.stdout + result.stderr
 
 
+@pytest.mark.lint
 def test_actionlint_finds_nothing_in_the_action_steps(tmp_path: Path) -> None:
     """actionlint reads workflows, not action files: lint the steps as a reusable workflow with the same inputs."""
     assert shutil.which("node"), "node is missing: run `bash .ci/setup`"
