@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from dualpy import console  # noqa: E402
 from dualpy.verify import verify_wheelhouse  # noqa: E402
-from dualpy.wheels import build_wheels  # noqa: E402
+from dualpy.wheels import WheelsRequest, build_wheels  # noqa: E402
 
 IMAGE = "dualpy/cpython:3.13.15"
 PROJECTS = ("ext-freethreading", "ext-gil-only", "pure-python", "ext-abi3", "uv-frontend")
@@ -30,7 +30,8 @@ def measure(quick: bool = False, runs: int | None = None) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         wheelhouse = Path(directory)
         for name in PROJECTS:
-            build_wheels(ROOT / "tests" / "projects" / name, ["3.13"], image=IMAGE, output_dir=wheelhouse)
+            build_wheels(WheelsRequest(ROOT / "tests" / "projects" / name, ("3.13",), image=IMAGE,
+                                       output_dir=wheelhouse))
         wheels = len(list(wheelhouse.glob("*.whl")))
         times = []
         for _ in range(runs):
