@@ -43,11 +43,11 @@ def signer(tmp_path_factory):
 @needs_gpg
 def test_gpgv_accepts_a_good_signature_and_returns_only_the_signed_text(signer):
     sign, keyring, _other = signer
-    signed = sign(RELEASE_TEXT)
-    text, check = signed.verify_signature(signed, [keyring], "InRelease")
+    clear_signed = sign(RELEASE_TEXT)
+    text, check = signed.verify_signature(clear_signed, [keyring], "InRelease")
     assert text == RELEASE_TEXT and check.trusted and len(check.good_keys) == 1
     # lines outside the signature are never read
-    padded = b"SHA256:\n " + b"b" * 64 + b" 10 main/source/Sources.xz\n" + signed + b"Suite: evil\n"
+    padded = b"SHA256:\n " + b"b" * 64 + b" 10 main/source/Sources.xz\n" + clear_signed + b"Suite: evil\n"
     assert signed.verify_signature(padded, [keyring], "InRelease")[0] == RELEASE_TEXT
 
 
