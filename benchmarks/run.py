@@ -2,7 +2,8 @@
 
 Each figure is a ratio against an anchor measured in the same run, on this machine:
 launcher start vs direct exec, cached rebuild vs cold build, both variants vs one, dual image size
-vs single, `dualpy wheels build` vs plain cibuildwheel, `verify wheels` time per wheel.
+vs single, `dualpy wheels build` vs plain cibuildwheel, `verify wheels` time per wheel. results.md ends with
+the last performance full run (`benchmarks/performance.py`: pyperformance, release builds, runtime image sizes).
 
     python benchmarks/run.py [--quick] [--only NAME ...]
 """
@@ -98,6 +99,8 @@ def _goal_rows(results: dict) -> list[tuple[str, str, str, str]]:
 def markdown(results: dict) -> str:
     machine = results["machine"]
     lines = [
+        "# dualpy's benchmarks",
+        "",
         f"dualpy {results['dualpy']}, {results['started']}, {'quick' if results['quick'] else 'full'} run on "
         f"{machine['cores']} cores ({machine['cpu']}), {machine['memory_gib']} GiB.",
         "",
@@ -108,6 +111,10 @@ def markdown(results: dict) -> str:
     errors = [f"- {name}: {suite['error']}" for name, suite in results["suites"].items() if "error" in suite]
     if errors:
         lines += ["", "Not measured:", *errors]
+    performance = HERE / "results-performance.json"
+    if performance.exists():  # the slow full run (pyperformance, release builds, runtime image) is its own script
+        section = _load("performance").render(json.loads(performance.read_text()))
+        lines += ["", *("#" + line if line.startswith("#") else line for line in section.splitlines())]
     return "\n".join(lines) + "\n"
 
 
