@@ -35,6 +35,8 @@ def test_reference_parse(text: str, registry: str, repository: str, tag: str | N
 def test_reference_names_and_loopback() -> None:
     assert ImageReference.parse("127.0.0.1:5000/a/b:c").name == "127.0.0.1:5000/a/b"
     assert str(ImageReference.parse("127.0.0.1:5000/a/b:c")) == "127.0.0.1:5000/a/b:c"
+    for text in ("ghcr.io/a/b", "ghcr.io/a/b@sha256:" + "f" * 64, "ghcr.io/a/b:t@sha256:" + "f" * 64):
+        assert str(ImageReference.parse(text)) == text
     assert ImageReference.parse("debian:12").name == "library/debian"
     assert ImageReference.parse("debian:12").api_host == "registry-1.docker.io"
     assert ImageReference.parse("127.0.0.2:1/a:b").is_loopback
@@ -52,7 +54,7 @@ def test_reference_names_and_loopback() -> None:
 def test_reference_parse_refuses(text: str) -> None:
     with pytest.raises(UsageError) as caught:
         ImageReference.parse(text)
-    assert "\n" not in str(caught.value)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith(repr(text))
 
 
 def test_challenge_and_credentials_repr() -> None:

@@ -36,6 +36,7 @@ class Registry:
         self.token_status = 200
         self.token_body = json.dumps({"token": TOKEN}).encode()
         self.realm = ""
+        self.service: str | None = "fake"
         self.requests: list[tuple[str, dict[str, str]]] = []
 
 
@@ -59,7 +60,9 @@ def _handler(state: Registry) -> type[BaseHTTPRequestHandler]:
                 return
             authorization = self.headers.get("Authorization", "")
             if state.auth == "bearer" and authorization != f"Bearer {TOKEN}":
-                challenge = f'Bearer realm="{state.realm}",service="fake",scope="repository:x:pull"'
+                service = f',service="{state.service}"' if state.service is not None else ""
+                realm = f'realm="{state.realm}"' if state.realm else 'error="no realm"'
+                challenge = f'Bearer {realm}{service},scope="repository:x:pull"'
                 self._send(401, b"{}", {"WWW-Authenticate": challenge})
                 return
             if state.auth == "basic" and authorization != "Basic " + base64.b64encode(b"user:secret").decode():
@@ -182,3 +185,70 @@ def test_an_unreachable_registry_names_the_address_to_check() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(PublishFailed, match=f"cannot reach the registry 127.0.0.1:{port} .*check the address"):
         fetch_manifest(ImageReference.parse(f"127.0.0.1:{port}/team/py:1"))
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"not json", "a manifest that is not JSON"),
+    (b"[1, 2]", "a manifest that is not a JSON object"),
+])
+def test_a_manifest_that_is_not_a_json_object_is_one_line(fake: tuple[Registry, str], body: bytes,
+                                                          message: str) -> None:
+    state, host = fake
+    state.body = body
+    with pytest.raises(PublishFailed, match=f"^the registry answered with {message}$"):
+        fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
+
+
+@pytest.mark.parametrize("document", [
+    {"mediaType": "application/vnd.oci.image.index.v1+json", "manifests": []},
+    {"mediaType": "application/vnd.docker.distribution.manifest.list.v2+json", "config": {"digest": "sha256:1"}},
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {"size": 1}},
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": "sha256:1"},
+])
+def test_an_index_or_a_manifest_without_a_config_digest_has_none(fake: tuple[Registry, str], document: dict[str, object]) -> None:
+    state, host = fake
+    state.body = json.dumps(document).encode()
+    found = fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
+    assert found is not None and found.config_digest is None and found.media_type == document["mediaType"]
+
+
+def test_a_manifest_without_a_media_type_says_so_with_an_empty_one(fake: tuple[Registry, str]) -> None:
+    state, host = fake
+    state.body = json.dumps({"schemaVersion": 2, "config": {"digest": "sha256:" + "c" * 64}}).encode()
+    found = fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
+    assert found is not None and found.media_type == "" and found.config_digest == "sha256:" + "c" * 64
+
+
+def test_a_token_under_access_token_and_a_challenge_without_a_service_work(fake: tuple[Registry, str]) -> None:
+    state, host = fake
+    state.auth, state.token_body = "bearer", json.dumps({"access_token": TOKEN}).encode()
+    state.service = None
+    assert fetch_manifest(ImageReference.parse(f"{host}/team/py:1")) is not None
+    assert state.requests[1][0] == "/token?service=&scope=repository%3Ateam%2Fpy%3Apull"
+
+
+@pytest.mark.parametrize("realm", ["", "ftp://127.0.0.1/token"])
+def test_a_challenge_without_a_usable_realm_is_refused(fake: tuple[Registry, str], realm: str) -> None:
+    state, host = fake
+    state.auth, state.realm = "bearer", realm
+    with pytest.raises(PublishFailed, match=f"asked for a token from {realm!r}, which is not a URL"):
+        fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
+
+
+def test_an_https_realm_is_asked_for_a_token(fake: tuple[Registry, str]) -> None:
+    import socket
+
+    state, host = fake
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state.auth, state.realm = "bearer", f"https://127.0.0.1:{port}/token"
+    with pytest.raises(PublishFailed, match="cannot reach the registry .*Connection refused"):
+        fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
+
+
+def test_a_manifest_of_exactly_the_limit_is_read(fake: tuple[Registry, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    state, host = fake
+    monkeypatch.setattr(registry, "MAX_MANIFEST_BYTES", 1 << 16)
+    state.body = b"{" + b" " * ((1 << 16) - 2) + b"}"
+    assert fetch_manifest(ImageReference.parse(f"{host}/team/py:1")) is not None
