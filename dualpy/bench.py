@@ -268,7 +268,7 @@ def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], f
                               f"{' / '.join(result.stderr.strip().splitlines()[-3:])[-300:]}")
     results = parse_pyperf(json.loads(lines[-1]))
     seconds = round(time.monotonic() - started, 1)
-    console.info(f"  {len(results)} of {len(benchmarks)} benchmarks in {seconds:.0f}s")
+    console.info(f"  {len(results)} benchmarks from {len(benchmarks)} requested names in {seconds:.0f}s")
     return results, seconds
 
 
@@ -339,6 +339,7 @@ def plot(report: BenchReport, destination: Path) -> Path:
                   label=f"processes, {label}")
     xs = list(range(1, report.threads + 1))
     axes.plot(xs, xs, color="grey", linewidth=0.5, label="linear")
+    axes.set_xticks(xs)  # workers are whole numbers
     axes.set_xlabel("workers")
     axes.set_ylabel("throughput speed-up")
     axes.set_title(f"{report.image} ({report.cpu_count} CPUs)")

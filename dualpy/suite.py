@@ -17,7 +17,8 @@ SUITES = ("kernels", "pyperformance")
 # compile for a free-threaded interpreter), each a few seconds with --fast, covering the interpreter's main
 # paths: calls and attributes (richards, deltablue, chaos, go, raytrace), floats (nbody, float, spectral_norm),
 # integers (fannkuch, nqueens), generators, the json/pickle C accelerators, regular expressions, and a
-# deep-recursion solver (hexiom). Measured: both builds of one minor in about 12 minutes on 2 busy cores.
+# deep-recursion solver (hexiom). Measured with --fast: both builds of 3.14 in 4.8 min on 2 quiet cores (10 min on
+# 2 busy ones); without --fast about 3x that.
 DEFAULT_BENCHMARKS = (
     "chaos", "deltablue", "fannkuch", "float", "generators", "go", "hexiom", "json_dumps", "json_loads",
     "nbody", "nqueens", "pickle_pure_python", "raytrace", "regex_v8", "richards", "spectral_norm",
@@ -163,8 +164,13 @@ class SuiteComparison:
 
 def compare(gil: Mapping[str, BenchmarkResult], freethreaded: Mapping[str, BenchmarkResult],
             requested: Sequence[str] = ()) -> SuiteComparison:
-    """Pair each benchmark measured in both builds (in requested order, then by name); list the others."""
+    """Pair each benchmark measured in both builds (in requested order, then by name); list the others.
+
+    A requested name that pyperformance runs as several benchmarks (xml_etree: xml_etree_parse, ...) counts as
+    measured when one of them is.
+    """
     common = [n for n in requested if n in gil and n in freethreaded]
     common += sorted(n for n in gil if n in freethreaded and n not in common)
-    missing = sorted({*requested, *gil, *freethreaded} - set(common))
+    unmeasured = [n for n in requested if not any(c == n or c.startswith(f"{n}_") for c in common)]
+    missing = sorted({*unmeasured, *gil, *freethreaded} - set(common))
     return SuiteComparison(tuple(BenchmarkRatio(n, gil[n], freethreaded[n]) for n in common), tuple(missing))

@@ -25,7 +25,8 @@ def register(app: typer.Typer) -> None:
         suite: str = typer.Option("kernels", "--suite", help="kernels (quick, home-made) or pyperformance (the "
                                   "suite CPython uses; installed in the container from your package index)."),
         benchmarks: str = typer.Option(None, "--benchmarks", help="pyperformance benchmarks, comma-separated "
-                                       "(default: a 17-benchmark subset that runs in about 12 min on 2 cores)."),
+                                       "(default: a 17-benchmark subset; both builds in about 5 min with --fast "
+                                       "on 2 cores)."),
         fast: bool = typer.Option(False, "--fast", help="pyperformance --fast: fewer runs, wider confidence."),
     ) -> None:
         """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from dualpy import engine
 from dualpy.errors import UsageError
-from dualpy.verify.audit import Glibc, audit_abi3, audit_manylinux
+from dualpy.verify.audit import Glibc
+from dualpy.verify.auditors import audit_abi3, audit_manylinux
 from dualpy.verify.model import CheckResult, Report, Status
 from dualpy.verify.readiness import classifier_checks, readiness
 from dualpy.verify.runtime import check_image, check_wheels_in_image, pip_access

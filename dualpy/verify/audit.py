@@ -1,32 +1,19 @@
-"""Platform and ABI truth: manylinux/musllinux tags against the symbols a wheel needs (auditwheel, in the image),
-and abi3 wheels against the limited API (abi3audit, on the host)."""
+"""Platform and ABI truth, judged: manylinux/musllinux tags against the symbols a wheel needs, abi3 wheels against
+the limited API (pure; auditors.py runs auditwheel and abi3audit and hands their reports here)."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from packaging.tags import Tag
 
-from dualpy import console, engine
-from dualpy.errors import BuildFailed, UsageError
-from dualpy.paths import cache_dir
-from dualpy.probes import probe_source
+from dualpy.errors import UsageError
 from dualpy.verify.model import CheckResult, Status
 
 MANYLINUX = "wheel.manylinux"
 ABI3AUDIT = "wheel.abi3audit"
-AUDITWHEEL_PYTHON = "/opt/_internal/tools/bin/python"
-WHEELHOUSE_MOUNT = "/dualpy/wheelhouse"
-ABI3AUDIT_VERSION = "0.0.26"
 _LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 _MANYLINUX_RE = re.compile(r"^manylinux_(\d+)_(\d+)_\w+$")
 _MUSLLINUX_RE = re.compile(r"^musllinux_(\d+)_(\d+)_\w+$")
@@ -117,24 +104,6 @@ def judge_manylinux(wheel: str, tags: Iterable[Tag], audit: Mapping[str, Any], p
     return CheckResult(wheel, MANYLINUX, Status.PASS, f"tags promise glibc {_level(promised)}; symbols need {need}")
 
 
-def audit_manylinux(image: str, wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]],
-                    policy: Glibc | None) -> list[CheckResult]:
-    """Run auditwheel and a symbol scan on every platform wheel in the image; judge each wheel's tags."""
-    platform_wheels = sorted(w for w, tags in wheels.items() if {t.platform for t in tags} != {"any"})
-    results = [judge_manylinux(w, tags, {}, policy) for w, tags in sorted(wheels.items()) if w not in platform_wheels]
-    if not platform_wheels:
-        return results
-    request = json.dumps({"wheelhouse": WHEELHOUSE_MOUNT, "wheels": platform_wheels})
-    run = engine.run(image, [AUDITWHEEL_PYTHON, "-c", probe_source("manylinux_audit"), request],
-                     volumes={os.path.realpath(wheelhouse): {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}},
-                     entrypoint=[])
-    if run.exit_code != 0:
-        raise BuildFailed(f"the auditwheel probe failed in {image}: {run.stderr.strip()[-300:]}")
-    for entry in json.loads(run.stdout.strip().splitlines()[-1]):
-        results.append(judge_manylinux(entry["wheel"], wheels[entry["wheel"]], entry, policy))
-    return results
-
-
 def abi3_wheels(wheels: Mapping[str, frozenset[Tag]]) -> list[str]:
     """The wheels abi3audit can judge: abi3 on a GIL interpreter tag (it cannot read cp313t or abi3t tags)."""
     return sorted(w for w, tags in wheels.items()
@@ -161,49 +130,3 @@ def judge_abi3audit(wheel: str, document: Mapping[str, Any]) -> CheckResult:
     if findings:
         return CheckResult(wheel, ABI3AUDIT, Status.FAIL, "; ".join(findings[:6]))
     return CheckResult(wheel, ABI3AUDIT, Status.PASS, "abi3audit: only limited-API symbols of the tagged version")
-
-
-def _abi3audit() -> Path:
-    """The interpreter of abi3audit's own cached venv (installed once with the host's pip settings).
-
-    Run as `python -m abi3audit`: the venv is built aside and renamed, which breaks console-script shebangs.
-    """
-    root = cache_dir() / "tools" / f"abi3audit-{ABI3AUDIT_VERSION}"
-    executable = root / "bin" / "python"
-    if executable.exists():
-        return executable
-    root.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".abi3audit-"))
-    console.info(f"  installing abi3audit {ABI3AUDIT_VERSION} into {root} (once)")
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
-        installed = subprocess.run([str(temp / "bin" / "python"), "-m", "pip", "install", "-q",
-                                    "--disable-pip-version-check", f"abi3audit=={ABI3AUDIT_VERSION}"],
-                                   capture_output=True, text=True)
-        if installed.returncode != 0:
-            last = (installed.stderr.strip().splitlines() or ["?"])[-1]
-            raise BuildFailed(f"installing abi3audit failed ({last}): check the host's pip settings")
-        os.replace(temp, root)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-    return executable
-
-
-def audit_abi3(wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]]) -> list[CheckResult]:
-    """Run abi3audit on each abi3 wheel of a GIL build; its findings become wheel.abi3audit results."""
-    chosen = abi3_wheels(wheels)
-    if not chosen:
-        return []
-    executable = _abi3audit()
-    results = []
-    for wheel in chosen:
-        run = subprocess.run([str(executable), "-m", "abi3audit", "--report", str(wheelhouse / wheel)],
-                             capture_output=True, text=True, timeout=600)
-        try:
-            document = json.loads(run.stdout)
-        except ValueError:
-            last = (run.stderr.strip().splitlines() or ["no output"])[-1]
-            results.append(CheckResult(wheel, ABI3AUDIT, Status.FAIL, f"abi3audit could not judge it: {last}"))
-            continue
-        results.append(judge_abi3audit(wheel, document))
-    return results

@@ -22,9 +22,9 @@ from dualpy.errors import BuildFailed, UsageError
 from dualpy.images import image_interpreters
 from dualpy.probes import probe_source
 from dualpy.verify.model import CheckResult, Status
+from dualpy.verify.runtime import WHEELHOUSE_MOUNT
 
 STRESS = "runtime.stress"
-WHEELHOUSE_MOUNT = "/dualpy/wheelhouse"
 TESTS_MOUNT = "/dualpy/tests"
 TEST_DIR_NAMES = ("tests", "test", "testing")
 MAX_LISTED = 8

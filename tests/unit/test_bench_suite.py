@@ -76,6 +76,15 @@ def test_comparison_ratio_is_freethreaded_over_gil_and_lists_what_is_missing():
     assert set(document["per_benchmark"]["nbody"]["gil"]) == {"mean", "stdev", "values"}
 
 
+def test_a_name_pyperformance_runs_as_several_benchmarks_is_measured_when_one_of_them_is():
+    from dualpy.suite import BenchmarkResult
+
+    runs = {n: BenchmarkResult(n, [1.0, 1.1]) for n in ("xml_etree_parse", "xml_etree_generate", "nbody")}
+    comparison = compare(runs, runs, ("xml_etree", "nbody", "xml_etree_iterparse", "go"))
+    assert [b.name for b in comparison.benchmarks] == ["nbody", "xml_etree_generate", "xml_etree_parse"]
+    assert comparison.missing == ("go", "xml_etree_iterparse")
+
+
 def test_geometric_mean_of_ratios():
     assert geometric_mean([2.0, 0.5]) == pytest.approx(1.0)
     assert geometric_mean([1.1]) == pytest.approx(1.1)

@@ -19,17 +19,18 @@ def performance():
     return module
 
 
-def report(cached: int, total: int = 23, seconds: float = 1500.0) -> dict:
+def report(seconds: float) -> dict:
     return {"tag": "t", "version": "3.14.7", "variants": ["gil"], "seconds": seconds, "size_bytes": 6e8,
-            "cached_steps": cached, "total_steps": total}
+            "cached_steps": 20, "total_steps": 26}
 
 
 def test_a_cold_build_records_its_time_and_a_cached_one_keeps_it(performance):
-    cold = performance.build_row(report(cached=5), {}, 1.2, "2026-11-25")
+    cold = performance.build_row(report(1500.0), {}, 1.2, "2026-11-25", cold=True)
     assert cold["cold"] == {"seconds": 1500.0, "date": "2026-11-25", "load_average_at_start": 1.2}
-    cached = performance.build_row(report(cached=23, seconds=2.0), cold, 0.5, "2026-11-26")
+    assert cold["cached_steps"] == "20/26"
+    cached = performance.build_row(report(2.0), cold, 0.5, "2026-11-26", cold=False)
     assert cached["seconds"] == 2.0 and cached["cold"] == cold["cold"]
-    assert "cold" not in performance.build_row(report(cached=23, seconds=2.0), {}, 0.5, "2026-11-26")
+    assert "cold" not in performance.build_row(report(2.0), {}, 0.5, "2026-11-26", cold=False)
 
 
 def suite_row(gil_times, ft_times):

@@ -205,7 +205,8 @@ def test_a_manifest_that_is_not_a_json_object_is_one_line(fake: tuple[Registry, 
     {"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {"size": 1}},
     {"mediaType": "application/vnd.oci.image.manifest.v1+json", "config": "sha256:1"},
 ])
-def test_an_index_or_a_manifest_without_a_config_digest_has_none(fake: tuple[Registry, str], document: dict[str, object]) -> None:
+def test_an_index_or_a_manifest_without_a_config_digest_has_none(fake: tuple[Registry, str],
+                                                                  document: dict[str, object]) -> None:
     state, host = fake
     state.body = json.dumps(document).encode()
     found = fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))

@@ -119,3 +119,59 @@ def test_judge_abi3audit_findings() -> None:
     assert judge_abi3audit("x.whl", {}).status is Status.PASS
     assert judge_abi3audit("x.whl", {"specs": {"a": {"wheel": [{"name": "m", "result": "junk"}]}}}).status \
         is Status.PASS
+
+
+MANY = "x-1-cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+
+
+@pytest.mark.parametrize(("wheel", "audit", "policy", "status", "message"), [
+    ("x-1-py3-none-any.whl", {}, None, Status.SKIP, "pure wheel: no platform tag to audit"),
+    (MANY, {"symbols": NEW, "auditwheel": {"sym_tag": "manylinux_2_36_x86_64"}}, None, Status.FAIL,
+     "tagged for glibc 2.17 but arc4random needs GLIBC_2.36 (auditwheel: manylinux_2_36_x86_64); build in an older "
+     "manylinux image or drop the symbol"),
+    (MANY, {"symbols": NEW}, None, Status.FAIL,
+     "tagged for glibc 2.17 but arc4random needs GLIBC_2.36; build in an older manylinux image or drop the symbol"),
+    (MANY.replace("2_17", "2_36").replace(".manylinux2014_x86_64", ""), {"symbols": NEW}, (2, 28), Status.FAIL,
+     "the policy is manylinux_2_28 but arc4random needs GLIBC_2.36; build in an older manylinux image (--manylinux) "
+     "or drop the symbol"),
+    (MANY.replace("2_17", "2_34").replace(".manylinux2014_x86_64", ""), {"symbols": OLD}, (2, 28), Status.FAIL,
+     "tagged for glibc 2.34, newer than the policy manylinux_2_28"),
+    (MANY, {"symbols": OLD, "auditwheel": {"sym_tag": "manylinux_2_17_x86_64"}}, None, Status.PASS,
+     "tags promise glibc 2.17; symbols need GLIBC_2.14 (memcpy)"),
+    (MANY, {}, (2, 28), Status.PASS, "tags promise glibc 2.17; symbols need no versioned glibc symbol"),
+    (MANY, {"auditwheel_error": "boom"}, None, Status.FAIL, "auditwheel could not read it: boom"),
+    ("x-1-cp313-cp313-linux_x86_64.whl", {}, None, Status.WARN,
+     "platform linux_x86_64 is no manylinux tag: PyPI refuses it; repair it with auditwheel (cibuildwheel's default "
+     "repair step)"),
+    ("x-1-cp313-cp313-musllinux_1_2_x86_64.whl", {"symbols": NEW}, None, Status.FAIL,
+     "tagged musllinux but links glibc (arc4random@GLIBC_2.36): build it in a musllinux image"),
+    ("x-1-cp313-cp313-musllinux_1_2_x86_64.whl", {"needed": ["libm.so.6"]}, None, Status.FAIL,
+     "tagged musllinux but links glibc (libm.so.6): build it in a musllinux image"),
+    ("x-1-cp313-cp313-musllinux_1_2_x86_64.whl", {}, None, Status.PASS, "musllinux tag, no glibc symbol needed"),
+])
+def test_each_manylinux_verdict_is_one_line_naming_wheel_check_and_reason(wheel: str, audit: dict[str, object],
+                                                                         policy: tuple[int, int] | None,
+                                                                         status: Status, message: str) -> None:
+    result = judge_manylinux(wheel, tags(wheel), audit, policy)
+    assert (result.subject, result.check, result.status, result.message) == (wheel, "wheel.manylinux", status, message)
+
+
+def test_each_abi3audit_verdict_names_the_extension_and_at_most_five_symbols() -> None:
+    symbols = [f"S{i}" for i in range(7)]
+    extensions = [{"name": f"m{i}.abi3.so", "result": {"non_abi3_symbols": symbols}} for i in range(8)]
+    document = {"specs": {"w": {"wheel": [{"result": {"non_abi3_symbols": ["X"]}}, *extensions]}}}
+    result = judge_abi3audit("x.whl", document)
+    assert (result.subject, result.check, result.status) == ("x.whl", "wheel.abi3audit", Status.FAIL)
+    findings = result.message.split("; ")
+    assert findings[0] == "? uses X, outside the limited API" and len(findings) == 6
+    assert findings[1] == "m0.abi3.so uses S0, S1, S2, S3, S4, outside the limited API"
+    newer = judge_abi3audit("y.whl", {"specs": {"w": {"wheel": [{"name": "n.so", "result": {
+        "is_abi3_baseline_compatible": False, "computed": "3.12", "baseline": "3.10",
+        "future_abi3_objects": {"A": "3.11", "B": "3.12"}}}]}}})
+    assert newer.message == "n.so needs the limited API of 3.12 but is tagged 3.10: A (3.11), B (3.12)"
+    bare = judge_abi3audit("y.whl", {"specs": {"w": {"wheel": [{"name": "n.so", "result": {
+        "is_abi3_baseline_compatible": False, "computed": "3.12", "baseline": "3.10"}}]}}})
+    assert bare.message == "n.so needs the limited API of 3.12 but is tagged 3.10"
+    clean = judge_abi3audit("z.whl", {"specs": {"w": "junk", "v": {"wheel": ["junk"]}}})
+    assert (clean.subject, clean.check, clean.status, clean.message) == (
+        "z.whl", "wheel.abi3audit", Status.PASS, "abi3audit: only limited-API symbols of the tagged version")

@@ -1,0 +1,90 @@
+"""Run the auditors whose reports audit.py judges: auditwheel and a symbol scan in the image, abi3audit on the host."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.tags import Tag
+
+from dualpy import console, engine
+from dualpy.errors import BuildFailed
+from dualpy.paths import cache_dir
+from dualpy.probes import probe_source
+from dualpy.verify.audit import ABI3AUDIT, Glibc, abi3_wheels, judge_abi3audit, judge_manylinux
+from dualpy.verify.model import CheckResult, Status
+from dualpy.verify.runtime import WHEELHOUSE_MOUNT
+
+AUDITWHEEL_PYTHON = "/opt/_internal/tools/bin/python"
+ABI3AUDIT_VERSION = "0.0.26"
+
+
+def audit_manylinux(image: str, wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]],
+                    policy: Glibc | None) -> list[CheckResult]:
+    """Run auditwheel and a symbol scan on every platform wheel in the image; judge each wheel's tags."""
+    platform_wheels = sorted(w for w, tags in wheels.items() if {t.platform for t in tags} != {"any"})
+    results = [judge_manylinux(w, tags, {}, policy) for w, tags in sorted(wheels.items()) if w not in platform_wheels]
+    if not platform_wheels:
+        return results
+    request = json.dumps({"wheelhouse": WHEELHOUSE_MOUNT, "wheels": platform_wheels})
+    run = engine.run(image, [AUDITWHEEL_PYTHON, "-c", probe_source("manylinux_audit"), request],
+                     volumes={os.path.realpath(wheelhouse): {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}},
+                     entrypoint=[])
+    if run.exit_code != 0:
+        raise BuildFailed(f"the auditwheel probe failed in {image}: {run.stderr.strip()[-300:]}")
+    for entry in json.loads(run.stdout.strip().splitlines()[-1]):
+        results.append(judge_manylinux(entry["wheel"], wheels[entry["wheel"]], entry, policy))
+    return results
+
+
+
+def _abi3audit() -> Path:
+    """The interpreter of abi3audit's own cached venv (installed once with the host's pip settings).
+
+    Run as `python -m abi3audit`: the venv is built aside and renamed, which breaks console-script shebangs.
+    """
+    root = cache_dir() / "tools" / f"abi3audit-{ABI3AUDIT_VERSION}"
+    executable = root / "bin" / "python"
+    if executable.exists():
+        return executable
+    root.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".abi3audit-"))
+    console.info(f"  installing abi3audit {ABI3AUDIT_VERSION} into {root} (once)")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
+        installed = subprocess.run([str(temp / "bin" / "python"), "-m", "pip", "install", "-q",
+                                    "--disable-pip-version-check", f"abi3audit=={ABI3AUDIT_VERSION}"],
+                                   capture_output=True, text=True)
+        if installed.returncode != 0:
+            last = (installed.stderr.strip().splitlines() or ["?"])[-1]
+            raise BuildFailed(f"installing abi3audit failed ({last}): check the host's pip settings")
+        os.replace(temp, root)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return executable
+
+
+def audit_abi3(wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]]) -> list[CheckResult]:
+    """Run abi3audit on each abi3 wheel of a GIL build; its findings become wheel.abi3audit results."""
+    chosen = abi3_wheels(wheels)
+    if not chosen:
+        return []
+    executable = _abi3audit()
+    results = []
+    for wheel in chosen:
+        run = subprocess.run([str(executable), "-m", "abi3audit", "--report", str(wheelhouse / wheel)],
+                             capture_output=True, text=True, timeout=600)
+        try:
+            document = json.loads(run.stdout)
+        except ValueError:
+            last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            results.append(CheckResult(wheel, ABI3AUDIT, Status.FAIL, f"abi3audit could not judge it: {last}"))
+            continue
+        results.append(judge_abi3audit(wheel, document))
+    return results
