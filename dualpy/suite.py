@@ -18,7 +18,7 @@ SUITES = ("kernels", "pyperformance")
 # paths: calls and attributes (richards, deltablue, chaos, go, raytrace), floats (nbody, float, spectral_norm),
 # integers (fannkuch, nqueens), generators, the json/pickle C accelerators, regular expressions, and a
 # deep-recursion solver (hexiom). Measured with --fast: both builds of 3.14 in 4.8 min on 2 quiet cores (10 min on
-# 2 busy ones); without --fast about 3x that.
+# 2 busy ones); without --fast several times that.
 DEFAULT_BENCHMARKS = (
     "chaos", "deltablue", "fannkuch", "float", "generators", "go", "hexiom", "json_dumps", "json_loads",
     "nbody", "nqueens", "pickle_pure_python", "raytrace", "regex_v8", "richards", "spectral_norm",
