@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import fcntl
 import gzip
-import importlib.util
 import json
 import os
 import platform
@@ -41,7 +40,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import run as core_benchmarks  # noqa: E402  (benchmarks/run.py: its full run is the `core` step)
 
 from dualpy import base, console, engine  # noqa: E402
 from dualpy.bench import plot, pyplot, run_bench, run_pyperformance  # noqa: E402
@@ -51,7 +54,6 @@ from dualpy.recipes import find_release  # noqa: E402
 from dualpy.suite import DEFAULT_BENCHMARKS, PYPERFORMANCE_VERSION, compare, format_timing, select_benchmarks  # noqa: E402
 from dualpy.tags import Variant  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results-performance.json"
 RESULTS_MD = HERE / "results-performance.md"
 PLOT = HERE / "speedup-3.14-release.png"
@@ -102,24 +104,14 @@ def save(results: dict) -> None:
     results["machine"] = machine()
     atomic_write_text(RESULTS_JSON, json.dumps(results, indent=2) + "\n")
     atomic_write_text(RESULTS_MD, render(results))
-    run = _load_sibling("run")
     if (HERE / "results.json").exists():
-        atomic_write_text(HERE / "results.md", run.markdown(json.loads((HERE / "results.json").read_text())))
-
-
-def _load_sibling(name: str):
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        atomic_write_text(HERE / "results.md",
+                          core_benchmarks.markdown(json.loads((HERE / "results.json").read_text())))
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "?")
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"node": platform.node(), "cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory, 1),
-            "kernel": platform.release(), "saved": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    return {**core_benchmarks.machine_facts(), "node": platform.node(), "kernel": platform.release(),
+            "saved": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 def _load_now() -> float:
@@ -238,8 +230,7 @@ def bench_image(results: dict, key: str, tag: str, benchmarks: tuple[str, ...], 
 
 def core(results: dict) -> None:
     """benchmarks/run.py's full run, in this run: its figures go to results.json, its start time here."""
-    run = _load_sibling("run")
-    document = run.run(quick=False, only=[])
+    document = core_benchmarks.run(quick=False, only=[])
     atomic_write_text(HERE / "results.json", json.dumps(document, indent=2) + "\n")
     results["core"] = {"started": document["started"], "errors": sorted(
         name for name, suite in document["suites"].items() if "error" in suite)}
@@ -386,6 +377,9 @@ def main() -> None:
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         parser.error(f"unknown step {unknown[0]}; steps: {', '.join(STEPS)}")
+    lock = Path(args.lock) if args.lock else None
+    if lock and (not lock.parent.is_dir() or (lock.exists() and not lock.is_file())):
+        parser.error(f"--lock {args.lock!r} must be a regular file in an existing directory (it is created if absent)")
     if "bench-314-release" in steps:
         pyplot()  # matplotlib missing is said now, not after the builds
     benchmarks = select_benchmarks(args.benchmarks) if args.benchmarks else DEFAULT_BENCHMARKS

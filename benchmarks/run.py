@@ -35,7 +35,7 @@ def _load(name: str):
     return module
 
 
-def _machine() -> dict:
+def machine_facts() -> dict:
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -50,7 +50,7 @@ def _machine() -> dict:
 
 
 def run(quick: bool, only: list[str]) -> dict:
-    results = {"dualpy": __version__, "quick": quick, "machine": _machine(),
+    results = {"dualpy": __version__, "quick": quick, "machine": machine_facts(),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "suites": {}}
     for name in only or SUITES:
         if not (HERE / f"{name}.py").exists():

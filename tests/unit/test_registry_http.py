@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -177,12 +178,15 @@ def test_an_oversize_manifest_is_refused(fake: tuple[Registry, str], monkeypatch
         fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
 
 
-def test_an_unreachable_registry_names_the_address_to_check() -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port nobody listens on: bind, note it, close
+def _closed_port() -> int:
+    """A loopback port nobody listens on: bind one, note it, close it."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_registry_names_the_address_to_check() -> None:
+    port = _closed_port()
     with pytest.raises(PublishFailed, match=f"cannot reach the registry 127.0.0.1:{port} .*check the address"):
         fetch_manifest(ImageReference.parse(f"127.0.0.1:{port}/team/py:1"))
 
@@ -237,13 +241,8 @@ def test_a_challenge_without_a_usable_realm_is_refused(fake: tuple[Registry, str
 
 
 def test_an_https_realm_is_asked_for_a_token(fake: tuple[Registry, str]) -> None:
-    import socket
-
     state, host = fake
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    state.auth, state.realm = "bearer", f"https://127.0.0.1:{port}/token"
+    state.auth, state.realm = "bearer", f"https://127.0.0.1:{_closed_port()}/token"
     with pytest.raises(PublishFailed, match="cannot reach the registry .*Connection refused"):
         fetch_manifest(ImageReference.parse(f"{host}/team/py:1"))
 
