@@ -46,12 +46,18 @@ sys.path.insert(0, str(HERE))
 
 import run as core_benchmarks  # noqa: E402  (benchmarks/run.py: its full run is the `core` step)
 
-from dualpy import base, console, engine  # noqa: E402
-from dualpy.bench import plot, pyplot, run_bench, run_pyperformance  # noqa: E402
+from dualpy import console, engine  # noqa: E402
+from dualpy.bench.pyperformance import (  # noqa: E402
+    DEFAULT_BENCHMARKS,
+    PYPERFORMANCE_VERSION,
+    compare,
+    format_timing,
+    select_benchmarks,
+)
+from dualpy.bench.run import plot, pyplot, run_bench, run_pyperformance  # noqa: E402
 from dualpy.files import atomic_write_text  # noqa: E402
-from dualpy.images import build_image  # noqa: E402
-from dualpy.recipes import find_release  # noqa: E402
-from dualpy.suite import DEFAULT_BENCHMARKS, PYPERFORMANCE_VERSION, compare, format_timing, select_benchmarks  # noqa: E402
+from dualpy.images import base, build_image  # noqa: E402
+from dualpy.sources.recipes import find_release  # noqa: E402
 from dualpy.tags import Variant  # noqa: E402
 
 RESULTS_JSON = HERE / "results-performance.json"

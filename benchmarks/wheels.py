@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dualpy.cibw import release, venv_python  # noqa: E402
 from dualpy.pipconfig import container_environment, host_pip_settings  # noqa: E402
 from dualpy.tags import ALL_VARIANTS  # noqa: E402
 from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, process_environment  # noqa: E402
+from dualpy.wheels.cibw import release, venv_python  # noqa: E402
 
 PROJECT = ROOT / "tests" / "projects" / "ext-freethreading"
 IMAGE = "dualpy/cpython:3.13.15"

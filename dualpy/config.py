@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dualpy.errors import ConfigurationError, UsageError
-from dualpy.recipes import find_release
+from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify.audit import parse_policy
 

@@ -9,12 +9,12 @@ import urllib.request
 from dataclasses import dataclass
 
 from dualpy import engine
-from dualpy.base import local_base_tag
 from dualpy.errors import DualpyError, EngineUnavailable
+from dualpy.images.base import local_base_tag
+from dualpy.images.suites import default_suite
 from dualpy.paths import cache_dir
-from dualpy.recipes import load_recipes
-from dualpy.sources import resolve_url
-from dualpy.suites import default_suite
+from dualpy.sources.fetch import resolve_url
+from dualpy.sources.recipes import load_recipes
 
 
 @dataclass(frozen=True)

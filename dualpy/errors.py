@@ -53,14 +53,8 @@ class ContainerFailed(DualpyError):
     """A command inside a container failed (verify's probe, bench's kernels): a failure, not bad input (exit 1)."""
 
 
-def image_absent(tag: str, python: str | None = None) -> ImageNotFound:
+def image_absent(tag: str, python: str) -> ImageNotFound:
     """The one "image absent" error: names the tag and a build command that runs as written."""
-    if python is None:
-        from dualpy.tags import RELEASE_RE  # noqa: PLC0415  (tags imports this module)
-
-        version = tag.rpartition(":")[2]
-        minor_only = version.count(".") == 1 and RELEASE_RE.match(version + ".0") is not None
-        python = version if RELEASE_RE.match(version) or minor_only else "3.14"
     return ImageNotFound(
         f"image {tag} is not in the local engine: build it with `dualpy images build --python {python} --tag {tag}`"
     )

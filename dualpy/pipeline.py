@@ -17,13 +17,13 @@ from dualpy.config import ResolvedConfig
 from dualpy.errors import BuildFailed, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
-from dualpy.recipes import find_release
+from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
 from dualpy.verify.audit import parse_policy
-from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
 
 REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}

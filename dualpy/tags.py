@@ -57,6 +57,13 @@ RELEASE_RE = re.compile(r"^3\.(\d{1,2})\.(\d+)(?:(a|b|rc)(\d+))?$")
 The one release-version pattern: PythonMinor.parse, recipes and the Debian version mapping all use it."""
 
 
+
+def python_named_by(image_tag: str) -> str:
+    """The --python an image tag names (dualpy/cpython:3.13.15 -> 3.13.15, :3.14 -> 3.14); 3.14 when it names none."""
+    version = image_tag.rpartition(":")[2]
+    minor_only = version.count(".") == 1 and RELEASE_RE.match(version + ".0") is not None
+    return version if RELEASE_RE.match(version) or minor_only else "3.14"
+
 @dataclass(frozen=True, order=True)
 class PythonMinor:
     """A CPython feature release, such as 3.13."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from dualpy.commands import command_group
 from dualpy import console
-from dualpy.base import build_base
+from dualpy.commands import command_group
+from dualpy.images.base import build_base
 
 app = command_group("Minimal Debian base images from the Debian archive.")
 

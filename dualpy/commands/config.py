@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from dualpy.commands import command_group
 from dualpy import console
+from dualpy.commands import command_group
 from dualpy.config import resolve
 from dualpy.errors import UsageError
 

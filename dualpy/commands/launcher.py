@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from dualpy.commands import command_group
 from dualpy import console
+from dualpy.commands import command_group
 from dualpy.errors import UsageError
 from dualpy.launcher import CONFIG_RELATIVE_PATH, LauncherConfig, discover, install, parse_interpreter_options
 from dualpy.tags import parse_variants

@@ -15,57 +15,60 @@ from dualpy.pipeline import run_pipeline
 from dualpy.signals import terminate_as_interrupt
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("pipeline")
-    def pipeline(
-        project: Path = typer.Argument(..., help="A project directory or an sdist."),
-        python: list[str] = typer.Option([], "--python", help="A Python (3.13; repeatable). Else [tool.dualpy]."),
-        variants: str = typer.Option(None, "--variants", help="gil, freethreaded, or both (default both)."),
-        image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<version>)."),
-        test_command: str = typer.Option(None, "--test-command", help="Run after install, in build and verify."),
-        allow_gil: bool = typer.Option(None, "--allow-gil/--no-allow-gil", help="A re-enabled GIL only warns."),
-        output_dir: Path = typer.Option(None, "--output-dir", help="Where the sdist, wheels and manifest land."),
-        report_dir: Path = typer.Option(None, "--report-dir",
-                                        help="Where verify.json, .junit.xml and .md go (default: output dir)."),
-        strict: bool = typer.Option(False, "--strict", help="Verify warnings fail too."),
-        stress: bool = typer.Option(None, "--stress/--no-stress",
-                                    help="Run the project's tests under N threads in each free-threaded build."),
-        threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: cores, >= 2)."),
-        iterations: int = typer.Option(None, "--iterations", help="Iterations per thread for --stress (default 10)."),
-        tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: the sdist's tests/)."),
-        manylinux: str = typer.Option(None, "--manylinux",
-                                      help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
-        json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
-        config_file: Path = typer.Option(None, "--config-file",
-                                         help="Read [tool.dualpy] from this TOML file instead of the project's."),
-    ) -> None:
-        """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
-        if not project.exists():
-            raise UsageError(f"{project}: no such project directory or sdist")
-        cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
-               "test-command": test_command, "allow-gil": allow_gil,
-               "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
-               "stress-iterations": iterations, "manylinux": manylinux}
-        config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
-        console.set_quiet(json_output)
-        with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
-            result = run_pipeline(project, config, report_dir, strict, tests)
-        document = result.to_json()
-        if json_output:
-            console.emit_json(document)
-        else:
-            table = Table("file", "serves", "verdict")
-            if document["sdist"]:
-                table.add_row(console.plain(document["sdist"]), "sdist", "")
-            for wheel in document["wheels"]:
-                colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(wheel["verdict"], "white")
-                table.add_row(console.plain(wheel["filename"]), wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
-            console.stdout.print(table)
-            stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in document["stage_seconds"].items())
-            counts = document["summary"]
-            console.stdout.print(
-                f"verdict: {document['verdict'].upper()} ({counts['pass']} checks passed, {counts['warn']} warnings, "
-                f"{counts['fail']} failed); {stages}")
-            console.stdout.print(f"output: {document['output_dir']}; reports: {document['reports']['markdown']}")
-        if result.report.failed:
-            raise typer.Exit(1)
+def pipeline(
+    project: Path = typer.Argument(..., help="A project directory or an sdist."),
+    python: list[str] = typer.Option([], "--python", help="A Python (3.13; repeatable). Else [tool.dualpy]."),
+    variants: str = typer.Option(None, "--variants", help="gil, freethreaded, or both (default both)."),
+    image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<version>)."),
+    test_command: str = typer.Option(None, "--test-command", help="Run after install, in build and verify."),
+    allow_gil: bool = typer.Option(None, "--allow-gil/--no-allow-gil", help="A re-enabled GIL only warns."),
+    output_dir: Path = typer.Option(None, "--output-dir", help="Where the sdist, wheels and manifest land."),
+    report_dir: Path = typer.Option(None, "--report-dir",
+                                    help="Where verify.json, .junit.xml and .md go (default: output dir)."),
+    strict: bool = typer.Option(False, "--strict", help="Verify warnings fail too."),
+    stress: bool = typer.Option(None, "--stress/--no-stress",
+                                help="Run the project's tests under N threads in each free-threaded build."),
+    threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: cores, >= 2)."),
+    iterations: int = typer.Option(None, "--iterations", help="Iterations per thread for --stress (default 10)."),
+    tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: the sdist's tests/)."),
+    manylinux: str = typer.Option(None, "--manylinux",
+                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
+    json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
+    config_file: Path = typer.Option(None, "--config-file",
+                                     help="Read [tool.dualpy] from this TOML file instead of the project's."),
+) -> None:
+    """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
+    if not project.exists():
+        raise UsageError(f"{project}: no such project directory or sdist")
+    cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
+           "test-command": test_command, "allow-gil": allow_gil,
+           "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
+           "stress-iterations": iterations, "manylinux": manylinux}
+    config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
+    console.set_quiet(json_output)
+    with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
+        result = run_pipeline(project, config, report_dir, strict, tests)
+    document = result.to_json()
+    if json_output:
+        console.emit_json(document)
+    else:
+        table = Table("file", "serves", "verdict")
+        if document["sdist"]:
+            table.add_row(console.plain(document["sdist"]), "sdist", "")
+        for wheel in document["wheels"]:
+            colour = {"pass": "green", "warn": "yellow", "fail": "red"}.get(wheel["verdict"], "white")
+            table.add_row(console.plain(wheel["filename"]), wheel["variant"], f"[{colour}]{wheel['verdict']}[/]")
+        console.stdout.print(table)
+        stages = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in document["stage_seconds"].items())
+        counts = document["summary"]
+        console.stdout.print(
+            f"verdict: {document['verdict'].upper()} ({counts['pass']} checks passed, {counts['warn']} warnings, "
+            f"{counts['fail']} failed); {stages}")
+        console.stdout.print(f"output: {document['output_dir']}; reports: {document['reports']['markdown']}")
+    if result.report.failed:
+        raise typer.Exit(1)
+
+
+def register(root: typer.Typer) -> None:
+    """Add `dualpy pipeline` to the root app."""
+    root.command("pipeline")(pipeline)

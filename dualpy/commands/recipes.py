@@ -8,13 +8,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from dualpy.commands import command_group
 from dualpy import console
-from dualpy.debian import archive_url, orig_tarball_name
+from dualpy.commands import command_group
 from dualpy.errors import SourceNotProven, UsageError
 from dualpy.files import atomic_write_text
-from dualpy.recipes import draft_release, insert_release, load_recipes
-from dualpy.signed import configured_suites, lookup_signed, probe_url
+from dualpy.sources.debian import archive_url, orig_tarball_name
+from dualpy.sources.recipes import draft_release, insert_release, load_recipes
+from dualpy.sources.signed import configured_suites, lookup_signed, probe_url
 from dualpy.tags import ALL_VARIANTS, RELEASE_RE, PythonMinor
 
 app = command_group("CPython releases dualpy can build.")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import typer
 
-from dualpy.commands import command_group
 from dualpy import console
+from dualpy.commands import command_group
 from dualpy.errors import SourceNotProven
-from dualpy.recipes import find_release
-from dualpy.signed import SignedVerdict, configured_suites, judge_signed, lookup_signed
-from dualpy.sources import fetch_release
+from dualpy.sources.fetch import fetch_release
+from dualpy.sources.recipes import find_release
+from dualpy.sources.signed import SignedVerdict, configured_suites, judge_signed, lookup_signed
 
 app = command_group("CPython source tarballs, checksum-verified.")
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
 
-import tempfile
-
-from dualpy.commands import command_group
 from dualpy import console
+from dualpy.commands import command_group
 from dualpy.errors import UsageError
-from dualpy.verify.audit import parse_policy
-from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 from dualpy.verify import Report, verify_image, verify_wheelhouse
+from dualpy.verify.audit import parse_policy
 from dualpy.verify.report import print_table, write_reports
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
 
 app = command_group("Prove wheels fit their interpreters and keep the GIL off; prove the launcher chooses right.")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from dualpy.commands import command_group
 from dualpy import console
+from dualpy.commands import command_group
 from dualpy.tags import parse_variants
 from dualpy.wheels import WheelsRequest, build_wheels, print_config, split_pythons
 

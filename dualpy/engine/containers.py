@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dualpy import engine
+from dualpy.engine import _client
+from dualpy.engine.images import image_exists
+from dualpy.tags import python_named_by
 from dualpy.errors import EngineUnavailable, image_absent
 
 
@@ -59,9 +61,9 @@ def run(
 
     Bind mounts are `mounts` (typed); `volumes` ({host: {"bind": path, "mode": "ro"}}) is the older spelling.
     """
-    docker_client = engine.client()
-    if not engine.image_exists(image):
-        raise image_absent(image)
+    docker_client = _client.client()
+    if not image_exists(image):
+        raise image_absent(image, python_named_by(image))
     container = docker_client.containers.create(
         image,
         command=list(command),
@@ -80,15 +82,15 @@ def run(
     finally:
         try:
             container.remove(force=True)
-        except engine._engine_errors():  # already gone (auto-removed or engine stopped): nothing left to clean
+        except _client.engine_errors():  # already gone (auto-removed or engine stopped): nothing left to clean
             pass
     return RunResult(int(status.get("StatusCode", 1)), stdout, stderr)
 
 
 def _remove_container(container_id: str, force: bool) -> bool:
     try:
-        engine.client().containers.get(container_id).remove(force=force)
-    except engine._engine_errors():  # already gone (auto-removed, its owner's clean-up, engine stopped)
+        _client.client().containers.get(container_id).remove(force=force)
+    except _client.engine_errors():  # already gone (auto-removed, its owner's clean-up, engine stopped)
         return False
     return True
 
@@ -97,7 +99,7 @@ def list_containers(label: str) -> tuple[ContainerFacts, ...]:
     """The containers (running or not) carrying label ("key=value")."""
     return tuple(
         ContainerFacts(str(c.id), str(c.name), str(c.status), {str(k): str(v) for k, v in (c.labels or {}).items()})
-        for c in engine.client().containers.list(all=True, filters={"label": label})
+        for c in _client.client().containers.list(all=True, filters={"label": label})
     )
 
 
@@ -106,7 +108,7 @@ def remove_containers(label: str) -> int:
 
     Quiet when the engine is gone or a container was removed meanwhile: this is clean-up after an interrupt.
     """
-    gone: tuple[type[BaseException], ...] = (EngineUnavailable, *engine._engine_errors())
+    gone: tuple[type[BaseException], ...] = (EngineUnavailable, *_client.engine_errors())
     try:
         leftovers = list_containers(label)
     except gone:  # the engine is gone: nothing it could still run for us

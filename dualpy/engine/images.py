@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dualpy import engine
+from dualpy.engine import _client
+from dualpy.tags import python_named_by
 from dualpy.errors import BuildFailed, image_absent
 
 
@@ -41,16 +42,16 @@ class LayerHistory:
 
 def _get_image(tag: str) -> Any:
     try:
-        return engine.client().images.get(tag)
-    except engine._sdk().errors.ImageNotFound:
-        raise image_absent(tag) from None
+        return _client.client().images.get(tag)
+    except _client.sdk().errors.ImageNotFound:
+        raise image_absent(tag, python_named_by(tag)) from None
 
 
 def image_exists(tag: str) -> bool:
     """True when the local engine has the image."""
     try:
-        engine.client().images.get(tag)
-    except engine._sdk().errors.ImageNotFound:
+        _client.client().images.get(tag)
+    except _client.sdk().errors.ImageNotFound:
         return False
     return True
 
@@ -79,15 +80,15 @@ def image_history(tag: str) -> tuple[LayerHistory, ...]:
             comment=str(entry.get("Comment") or ""),
             tags=tuple(str(t) for t in entry.get("Tags") or ()),
         )
-        for entry in engine.client().api.history(tag)
+        for entry in _client.client().api.history(tag)
     )
 
 
 def pull(reference: str) -> bool:
     """Try to pull an image; True on success, False when no registry serves it."""
     try:
-        engine.client().images.pull(reference)
-    except engine._engine_errors():  # no registry, no such image, auth: all mean "not available here"
+        _client.client().images.pull(reference)
+    except _client.engine_errors():  # no registry, no such image, auth: all mean "not available here"
         return False
     return True
 
@@ -97,7 +98,7 @@ def import_rootfs(tarball: Path, tag: str, changes: Sequence[str] = ()) -> str:
     repository, _, tag_part = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
     # import_image_from_stream declares chunked encoding but sends the file raw ("invalid byte in chunk
     # length" from the engine); a path makes docker-py send the file with its length.
-    result = engine.client().api.import_image(
+    result = _client.client().api.import_image(
         src=str(tarball), repository=repository, tag=tag_part or "latest", changes=list(changes) or None
     )
     text = result if isinstance(result, str) else result.decode()
@@ -122,7 +123,7 @@ def build(
 ) -> str:
     """Build an image from a context directory, streaming each output line; return the image id."""
     image_id: str | None = None
-    stream = engine.client().api.build(
+    stream = _client.client().api.build(
         path=str(context_dir),
         dockerfile=dockerfile,
         tag=tag,

@@ -6,16 +6,16 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import BinaryIO
 
-from dualpy import engine
+from dualpy.engine import _client
 from dualpy.engine.images import ImageFacts, image_facts
 from dualpy.errors import PublishFailed
-from dualpy.registry import Credentials
+from dualpy.images.registry import Credentials
 
 
 def registry_credentials(registry: str) -> Credentials | None:
     """The credentials the engine's usual config (~/.docker/config.json, its credential helpers) holds for registry."""
     auth = importlib.import_module("docker.auth")
-    unreadable: tuple[type[BaseException], ...] = (*engine._engine_errors(), ValueError, KeyError)
+    unreadable: tuple[type[BaseException], ...] = (*_client.engine_errors(), ValueError, KeyError)
     try:
         config = auth.load_config()
         found = auth.resolve_authconfig(config, registry if registry != "docker.io" else None)
@@ -41,7 +41,7 @@ def _status_error(status: Mapping[str, object]) -> str | None:
 def tag_image(source: str, reference: str) -> None:
     """Give a local image another name (repository:tag)."""
     repository, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
-    if not engine.client().api.tag(source, repository, tag or "latest"):
+    if not _client.client().api.tag(source, repository, tag or "latest"):
         raise PublishFailed(f"the engine could not tag {source} as {reference}")
 
 
@@ -50,7 +50,7 @@ def push_image(reference: str, credentials: Credentials | None, on_line: Callabl
     repository, _, tag = reference.rpartition(":")
     digest = None
     try:
-        stream = engine.client().api.push(repository, tag=tag, stream=True, decode=True,
+        stream = _client.client().api.push(repository, tag=tag, stream=True, decode=True,
                                    auth_config=_auth_config(credentials))
         for status in stream:
             error = _status_error(status)
@@ -61,9 +61,9 @@ def push_image(reference: str, credentials: Credentials | None, on_line: Callabl
                 digest = str(aux["Digest"])
             elif status.get("status") and status.get("id") is None:
                 on_line(str(status["status"]))
-    except engine._engine_errors() as exc:  # the registry or the engine is unreachable
+    except _client.engine_errors() as exc:  # the registry or the engine is unreachable
         raise PublishFailed(
-            f"pushing {reference} failed ({engine._first_line(exc)}): check the registry address"
+            f"pushing {reference} failed ({_client.first_line(exc)}): check the registry address"
         ) from None
     if digest is None:
         raise PublishFailed(f"the registry reported no digest for {reference}: the push did not complete")
@@ -78,15 +78,15 @@ def pull_image(reference: str, credentials: Credentials | None, on_line: Callabl
         repository, _, selector = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (
             reference, "", "latest")
     try:
-        for status in engine.client().api.pull(repository, tag=selector, stream=True, decode=True,
+        for status in _client.client().api.pull(repository, tag=selector, stream=True, decode=True,
                                          auth_config=_auth_config(credentials)):
             error = _status_error(status)
             if error:
                 raise PublishFailed(f"pulling {reference} failed: {error}")
             if status.get("status") and status.get("id") is None:
                 on_line(str(status["status"]))
-    except engine._engine_errors() as exc:
-        raise PublishFailed(f"pulling {reference} failed ({engine._first_line(exc)}): check the reference and "
+    except _client.engine_errors() as exc:
+        raise PublishFailed(f"pulling {reference} failed ({_client.first_line(exc)}): check the reference and "
                             "the registry's credentials") from None
     return image_facts(reference)
 
@@ -94,8 +94,8 @@ def pull_image(reference: str, credentials: Credentials | None, on_line: Callabl
 def remove_image(reference: str) -> None:
     """Remove a local image name (the layers stay while another name uses them)."""
     try:
-        engine.client().images.remove(reference, force=True)
-    except engine._sdk().errors.ImageNotFound:
+        _client.client().images.remove(reference, force=True)
+    except _client.sdk().errors.ImageNotFound:
         pass
 
 
@@ -103,7 +103,7 @@ def save_image(tags: Sequence[str], stream: BinaryIO) -> None:
     """Write a `docker save` archive of the images into stream (chunks, never the whole archive in memory)."""
     for tag in tags:
         image_facts(tag)  # absent: the one image-absent error, before anything is written
-    for chunk in engine.client().api.get_image(list(tags) if len(tags) > 1 else tags[0]):
+    for chunk in _client.client().api.get_image(list(tags) if len(tags) > 1 else tags[0]):
         stream.write(chunk)
 
 
@@ -111,7 +111,7 @@ def load_image(archive: BinaryIO) -> list[str]:
     """Load a `docker save` archive from a stream; return the names (or ids) the engine says it loaded."""
     loaded = []
     try:
-        for status in engine.client().api.load_image(archive):
+        for status in _client.client().api.load_image(archive):
             error = _status_error(status)
             if error:
                 raise PublishFailed(f"the engine refused the archive: {error}")
@@ -119,6 +119,6 @@ def load_image(archive: BinaryIO) -> list[str]:
             for prefix in ("Loaded image: ", "Loaded image ID: "):
                 if text.startswith(prefix):
                     loaded.append(text[len(prefix):].strip())
-    except engine._engine_errors() as exc:
-        raise PublishFailed(f"the engine could not load the archive ({engine._first_line(exc)})") from None
+    except _client.engine_errors() as exc:
+        raise PublishFailed(f"the engine could not load the archive ({_client.first_line(exc)})") from None
     return loaded

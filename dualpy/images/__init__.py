@@ -22,8 +22,8 @@ from dualpy.images.spec import (
     default_tag,
     default_tag_for,
 )
+from dualpy.images.suites import manylinux_platforms
 from dualpy.images.tools import download_image_wheels
-from dualpy.suites import manylinux_platforms
 
 __all__ = [
     "LABEL_PREFIX", "LAUNCHER_CONFIG_PATH", "BuildReport", "DedupeSummary", "ImageInspection", "ImageSpec",

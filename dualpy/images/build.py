@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import IO
 
 from dualpy import console, engine
-from dualpy.base import resolve_base_image
 from dualpy.errors import BuildFailed, UsageError
+from dualpy.images.base import resolve_base_image
 from dualpy.images.render import write_context
 from dualpy.images.spec import ImageSpec, PythonRelease, default_tag_for
+from dualpy.images.suites import find_suite
 from dualpy.images.tools import download_image_wheels
 from dualpy.paths import cache_dir
-from dualpy.recipes import find_release
-from dualpy.sources import fetch_release
-from dualpy.suites import find_suite
+from dualpy.sources.fetch import fetch_release
+from dualpy.sources.recipes import find_release
 from dualpy.tags import ALL_VARIANTS, Variant
 
 

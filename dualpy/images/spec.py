@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from dualpy import __version__
 from dualpy.errors import UsageError
-from dualpy.recipes import Recipe, Release
-from dualpy.suites import Suite
+from dualpy.images.suites import Suite
+from dualpy.sources.recipes import Recipe, Release
 from dualpy.tags import PythonTarget, Variant, targets_for
 
 LAUNCHER_CONFIG_PATH = "/usr/local/etc/dualpy-launcher.conf"

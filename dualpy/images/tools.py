@@ -15,8 +15,8 @@ from pathlib import Path
 
 from dualpy import console
 from dualpy.errors import BuildFailed
+from dualpy.images.suites import Suite
 from dualpy.paths import cache_dir, data_dir
-from dualpy.suites import Suite
 from dualpy.tags import PythonMinor, machine_arch
 
 REQUIREMENT_FILES = ("requirements-interpreter.txt", "requirements-tools.txt")

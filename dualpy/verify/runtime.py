@@ -15,8 +15,8 @@ from dualpy.images.inspect import targets_of
 from dualpy.launcher import LauncherConfig
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
 from dualpy.probes import probe_source
-from dualpy.verify.model import CheckResult, Status
 from dualpy.tags import Variant
+from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.static import WheelFacts
 
 MATCH = "runtime.match"

@@ -18,7 +18,6 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from dualpy.verify import archive as zip_archive
-from dualpy.verify.archive import Archive, ArchiveError, Findings, Limits, Member
 from dualpy.verify.abi import (
     ABI3_FREETHREADED,
     CP_ABI,
@@ -30,6 +29,7 @@ from dualpy.verify.abi import (
     interpreter_minor,
     is_native,
 )
+from dualpy.verify.archive import Archive, ArchiveError, Findings, Limits, Member
 from dualpy.verify.model import CheckResult, WheelFacts, fail, passed, verdict, warn
 from dualpy.verify.record import RECORD, check_record, parse_record_text, record_hashers, stream_members
 

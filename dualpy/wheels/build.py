@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from dualpy import __version__, console, engine
-from dualpy.cibw import venv_python
 from dualpy.errors import BuildFailed, ConfigurationError, image_absent
 from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
+from dualpy.wheels.cibw import venv_python
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import (
-    cibuildwheel_environment, config_file_text, describe_config, enable_groups, process_environment,
+    cibuildwheel_environment,
+    config_file_text,
+    describe_config,
+    enable_groups,
+    process_environment,
     unknown_enable_groups,
 )
 from dualpy.wheels.plan import BuildPlan, default_jobs, image_build_python, plan_builds, split_plan
@@ -30,8 +34,14 @@ from dualpy.wheels.project import Project, load_project
 from dualpy.wheels.pure import build_pure_wheel
 from dualpy.wheels.request import WheelsRequest
 from dualpy.wheels.runner import (
-    CONFIGURATION_ERROR_EXIT, NOTHING_SELECTED_EXIT, PURE_PYTHON_EXIT, CibuildwheelOutput, CibuildwheelProcess,
-    known_enable_groups, run_cibuildwheel, selected_identifiers,
+    CONFIGURATION_ERROR_EXIT,
+    NOTHING_SELECTED_EXIT,
+    PURE_PYTHON_EXIT,
+    CibuildwheelOutput,
+    CibuildwheelProcess,
+    known_enable_groups,
+    run_cibuildwheel,
+    selected_identifiers,
 )
 
 

@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from dualpy.cibw import venv_dir
+from dualpy.wheels.cibw import venv_dir
 from dualpy.wheels.plan import BuildPlan, split_plan
 from dualpy.wheels.project import CibuildwheelTable, Project
 

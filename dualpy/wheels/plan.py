@@ -6,11 +6,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from dualpy.cibw import CibuildwheelRelease, choose_releases
 from dualpy.errors import UsageError
 from dualpy.images import default_tag, default_tag_for
-from dualpy.recipes import find_release, load_recipes
+from dualpy.sources.recipes import find_release, load_recipes
 from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant, machine_arch, targets_for
+from dualpy.wheels.cibw import CibuildwheelRelease, choose_releases
 
 
 @dataclass(frozen=True)

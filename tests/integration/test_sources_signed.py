@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from dualpy import signed, sources
 from dualpy.errors import SourceNotProven
-from dualpy.recipes import find_release
+from dualpy.sources import fetch, signed
+from dualpy.sources.recipes import find_release
 
 needs_gpg = pytest.mark.skipif(shutil.which("gpg") is None or shutil.which("gpgv") is None,
                                reason="gpg and gpgv make the signing key for these tests")
@@ -84,7 +84,7 @@ def test_the_real_stable_index_verifies_and_vouches_for_3_13_5(tmp_path):
 
 @pytest.mark.network
 def test_a_tampered_real_inrelease_is_refused(tmp_path):
-    raw = signed._get_bytes(f"{sources.archive_url()}/dists/stable/InRelease", 16 << 20)
+    raw = signed._get_bytes(f"{fetch.archive_url()}/dists/stable/InRelease", 16 << 20)
     listed = signed.verify_signature(raw, signed.archive_keyrings(), "InRelease")[0]
     digest = next(line.split()[0] for line in listed.splitlines() if line.endswith(" main/source/Sources.xz")
                   and len(line.split()[0]) == 64)

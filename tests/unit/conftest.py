@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-import dualpy.engine
+import dualpy.engine._client
 
 
 class OutsideWorld(AssertionError):
@@ -53,7 +53,7 @@ def _no_outside_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _guarded(socket.socket.connect))
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded(socket.socket.connect_ex))
     # dualpy's one door to the engine, and the SDK's own doors behind it: a client made any other way is caught too.
-    monkeypatch.setattr(dualpy.engine, "client", _refuse_engine, raising=False)
+    monkeypatch.setattr(dualpy.engine._client, "client", _refuse_engine)
     monkeypatch.setattr(docker.DockerClient, "__init__", _refuse_engine)
     monkeypatch.setattr(docker.APIClient, "__init__", _refuse_engine)
     yield

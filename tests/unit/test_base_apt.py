@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dualpy import base
 from dualpy.engine import RunResult
 from dualpy.errors import UsageError
+from dualpy.images import base
 
 
 @pytest.fixture

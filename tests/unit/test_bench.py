@@ -1,6 +1,6 @@
 import pytest
 
-from dualpy.bench import RawRun, choose_pair, summarize
+from dualpy.bench.run import RawRun, choose_pair, summarize
 from dualpy.errors import UsageError
 from dualpy.tags import PythonMinor, PythonTarget, Variant
 

@@ -5,9 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from dualpy.bench import BenchSummary, KernelRatio, kernel_warnings
-from dualpy.errors import UsageError
-from dualpy.suite import (
+from dualpy.bench.pyperformance import (
     DEFAULT_BENCHMARKS,
     BenchmarkResult,
     compare,
@@ -19,6 +17,8 @@ from dualpy.suite import (
     t_critical,
     t_score,
 )
+from dualpy.bench.run import BenchSummary, KernelRatio, kernel_warnings
+from dualpy.errors import UsageError
 
 DATA = Path(__file__).parent / "data" / "pyperf"
 
@@ -77,7 +77,7 @@ def test_comparison_ratio_is_freethreaded_over_gil_and_lists_what_is_missing():
 
 
 def test_a_name_pyperformance_runs_as_several_benchmarks_is_measured_when_one_of_them_is():
-    from dualpy.suite import BenchmarkResult
+    from dualpy.bench.pyperformance import BenchmarkResult
 
     runs = {n: BenchmarkResult(n, [1.0, 1.1]) for n in ("xml_etree_parse", "xml_etree_generate", "nbody")}
     comparison = compare(runs, runs, ("xml_etree", "nbody", "xml_etree_iterparse", "go"))
@@ -124,7 +124,7 @@ def test_kernel_warnings_name_wide_spreads_and_threads_slower_than_one():
 
 
 def test_an_unknown_suite_is_refused_before_the_engine():
-    from dualpy.bench import run_bench
+    from dualpy.bench.run import run_bench
 
     with pytest.raises(UsageError, match="--suite 'micro' is unknown"):
         run_bench("dualpy/cpython:3.13.15", suite="micro")
@@ -138,7 +138,7 @@ def test_timings_are_shown_in_the_unit_the_mean_calls_for():
 
 
 def test_a_suite_run_becomes_the_overall_ratio_and_keeps_the_contract():
-    from dualpy.bench import BenchReport, RawRun, SuiteRun, summarize
+    from dualpy.bench.run import BenchReport, RawRun, SuiteRun, summarize
 
     timings = {"single": [1.0, 1.1, 0.9], "threads": {"1": 1.0, "2": 1.0}, "processes": {"1": 1.0, "2": 1.0}}
     raw = RawRun.from_json({"kernels": {"k": timings}})

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dualpy.bench import BenchReport, RawRun, SuiteRun, summarize
-from dualpy.suite import BenchmarkResult, compare
+from dualpy.bench.pyperformance import BenchmarkResult, compare
+from dualpy.bench.run import BenchReport, RawRun, SuiteRun, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 

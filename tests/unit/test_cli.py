@@ -87,11 +87,13 @@ def _parses(args: list[str]) -> None:
 
 def test_every_suggested_command_runs_as_written(tmp_path):
     from dualpy.errors import image_absent
-    from dualpy.recipes import find_release
+    from dualpy.tags import python_named_by
+    from dualpy.sources.recipes import find_release
     from dualpy.verify import wheel_paths
 
-    messages = [str(image_absent("dualpy/cpython:3.13.15")), str(image_absent("ci/builder:latest", "3.13.15")),
-                str(image_absent("dualpy/cpython:3.14"))]
+    named = ("dualpy/cpython:3.13.15", "dualpy/cpython:3.14")
+    messages = [str(image_absent(tag, python_named_by(tag))) for tag in named]
+    messages.append(str(image_absent("ci/builder:latest", "3.13.15")))
     with pytest.raises(Exception) as caught:
         wheel_paths(tmp_path)
     messages.append(str(caught.value))

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from dualpy.debian import (
+from dualpy.errors import UsageError
+from dualpy.sources.debian import (
     IndexedFile,
     OrigTarball,
     archive_url,
@@ -18,7 +19,6 @@ from dualpy.debian import (
     source_package,
     upstream_version,
 )
-from dualpy.errors import UsageError
 
 DEB822 = """Types: deb
 # http://snapshot.debian.org/archive/debian/20250520T000000Z
@@ -283,11 +283,11 @@ def test_files_keep_their_order_and_duplicates_go():
 
 def test_archive_url_takes_the_first_of_the_host(monkeypatch):
     monkeypatch.delenv("DUALPY_DEBIAN_MIRROR", raising=False)
-    monkeypatch.setattr("dualpy.debian.read_apt_sources",
+    monkeypatch.setattr("dualpy.sources.debian.read_apt_sources",
                         lambda: [("a.list", "deb http://x/debian sid main\ndeb http://y/debian sid main\n")])
     assert archive_url() == "http://x/debian"
     assert archive_url("") == "http://x/debian"
-    monkeypatch.setattr("dualpy.debian.read_apt_sources", lambda: [])
+    monkeypatch.setattr("dualpy.sources.debian.read_apt_sources", lambda: [])
     with pytest.raises(UsageError) as caught:
         archive_url()
     assert str(caught.value) == ("no Debian archive found in /etc/apt/sources.list{,.d}: "
@@ -295,7 +295,8 @@ def test_archive_url_takes_the_first_of_the_host(monkeypatch):
 
 
 def test_archive_url_explicit_then_environment_then_host(monkeypatch):
-    monkeypatch.setattr("dualpy.debian.read_apt_sources", lambda: [("a.list", "deb http://host/debian sid main\n")])
+    monkeypatch.setattr("dualpy.sources.debian.read_apt_sources",
+                        lambda: [("a.list", "deb http://host/debian sid main\n")])
     monkeypatch.setenv("DUALPY_DEBIAN_MIRROR", "http://env/debian/")
     assert archive_url() == "http://env/debian"
     assert archive_url("http://flag/debian") == "http://flag/debian"
@@ -311,8 +312,9 @@ def test_read_apt_sources_reads_list_and_sources_files_only(tmp_path, monkeypatc
     (folder / "a.list").write_text("deb http://a sid\n")
     (folder / "c.list.disabled").write_text("deb http://c sid\n")
     (folder / "d.list").mkdir()
-    monkeypatch.setattr("dualpy.debian.APT_SOURCE_FILES", (tmp_path / "sources.list", folder, tmp_path / "none"))
-    from dualpy.debian import read_apt_sources
+    monkeypatch.setattr("dualpy.sources.debian.APT_SOURCE_FILES",
+                        (tmp_path / "sources.list", folder, tmp_path / "none"))
+    from dualpy.sources.debian import read_apt_sources
 
     assert read_apt_sources() == [("sources.list", "deb http://x/debian sid main\n"), ("a.list", "deb http://a sid\n"),
                                   ("b.sources", "Types: deb\n")]
@@ -328,7 +330,7 @@ def test_a_skipped_stanza_does_not_end_the_file():
 
 def test_read_apt_sources_survives_bytes_that_are_not_utf8(tmp_path, monkeypatch):
     (tmp_path / "x.list").write_bytes(b"# caf\xe9\ndeb http://x/debian sid main\n")
-    monkeypatch.setattr("dualpy.debian.APT_SOURCE_FILES", (tmp_path,))
-    from dualpy.debian import read_apt_sources
+    monkeypatch.setattr("dualpy.sources.debian.APT_SOURCE_FILES", (tmp_path,))
+    from dualpy.sources.debian import read_apt_sources
 
     assert archive_urls(read_apt_sources()) == ["http://x/debian"]

@@ -6,7 +6,7 @@ import pytest
 
 from dualpy import engine
 from dualpy.engine import containers
-from dualpy.errors import BuildFailed, ImageNotFound
+from dualpy.errors import BuildFailed, EngineUnavailable, ImageNotFound
 
 
 class FakeImages:
@@ -39,7 +39,7 @@ def fake(monkeypatch):
     attrs = {"Id": "sha256:abc", "Size": 42, "Config": {"Labels": {"io.dualpy.suite": "bookworm"}},
              "RepoDigests": None}
     client = SimpleNamespace(images=FakeImages({"present:1": attrs}), api=FakeApi())
-    monkeypatch.setattr(engine, "client", lambda: client)
+    monkeypatch.setattr(engine._client, "client", lambda: client)
     return client
 
 
@@ -75,7 +75,7 @@ def test_mounts_and_older_volumes_make_one_binding():
 
 def test_remove_containers_is_quiet_without_an_engine(monkeypatch):
     def down():
-        raise engine.EngineUnavailable("no Docker engine answers")
+        raise EngineUnavailable("no Docker engine answers")
 
-    monkeypatch.setattr(engine, "client", down)
+    monkeypatch.setattr(engine._client, "client", down)
     assert engine.remove_containers("io.dualpy.wheels-run=x") == 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dualpy.errors import PublishFailed, UsageError
-from dualpy.publish import check_archive, checksum_path, load
-from dualpy.registry import Credentials, ImageReference, describe_manifest, parse_challenge
+from dualpy.images.publish import check_archive, checksum_path, load
+from dualpy.images.registry import Credentials, ImageReference, describe_manifest, parse_challenge
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from dualpy import recipes as recipes_module
 from dualpy.errors import ConfigurationError, UsageError
-from dualpy.recipes import (
+from dualpy.sources import recipes as recipes_module
+from dualpy.sources.recipes import (
     DebianArchiveSource,
     Release,
     UpstreamSource,
@@ -232,7 +232,7 @@ def test_shipped_recipes_defaults():
 
 
 def test_shipped_debian_paths_use_debian_version_spelling():
-    from dualpy.debian import pool_path
+    from dualpy.sources.debian import pool_path
 
     for recipe in load_recipes().values():
         for release in recipe.releases:

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from dualpy import registry
 from dualpy.errors import PublishFailed
-from dualpy.registry import Credentials, ImageReference, fetch_manifest
+from dualpy.images import registry
+from dualpy.images.registry import Credentials, ImageReference, fetch_manifest
 
 MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
                        "config": {"digest": "sha256:" + "c" * 64}}).encode()

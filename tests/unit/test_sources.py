@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from dualpy import signed, sources
 from dualpy.cli import main
-from dualpy.debian import OrigTarball, ReleaseFile, SignatureCheck
-from dualpy.errors import SourceNotProven, ChecksumMismatch, SourceUnavailable, UsageError
-from dualpy.recipes import Release, UpstreamSource
-from dualpy.sources import fetch_release
+from dualpy.errors import ChecksumMismatch, SourceNotProven, SourceUnavailable, UsageError
+from dualpy.sources import fetch, signed
+from dualpy.sources.debian import OrigTarball, ReleaseFile, SignatureCheck
+from dualpy.sources.fetch import fetch_release
+from dualpy.sources.recipes import Release, UpstreamSource
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ def test_signed_index_takes_the_archive_keyrings_by_default(archive, tmp_path, m
 def test_index_cache_lives_under_the_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("DUALPY_CACHE_DIR", str(tmp_path))
     assert signed.index_cache_dir() == tmp_path / "debian"
-    assert sources.source_cache_dir() == tmp_path / "sources"
+    assert fetch.source_cache_dir() == tmp_path / "sources"
 
 
 # ---- `dualpy sources fetch` reports both sources ----
@@ -321,7 +321,7 @@ def test_fetch_stops_on_a_disagreement_before_downloading(monkeypatch, local_313
 
 def test_fetch_not_listed_warns_by_default_and_fails_with_require_signed(monkeypatch, local_3135, capsys):
     fake_lookup(monkeypatch, signed.SignedLookup("3.13.5", searched=("unstable",), others={"unstable": ()}))
-    fetched = sources.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
+    fetched = fetch.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
     monkeypatch.setattr("dualpy.commands.sources.fetch_release", lambda *a, **k: fetched)
     assert main(["sources", "fetch", "3.13.5", "--json"]) == 0
     captured = capsys.readouterr()
@@ -336,7 +336,7 @@ def test_fetch_not_listed_warns_by_default_and_fails_with_require_signed(monkeyp
 
 def test_fetch_agreeing_reports_both_digests(monkeypatch, local_3135, capsys):
     fake_lookup(monkeypatch, signed.SignedLookup("3.13.5", TARBALL_3135, index_of("stable"), ("stable",)))
-    fetched = sources.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
+    fetched = fetch.FetchedSource(local_3135 / "Python-3.13.5.tar.xz", SHA_3135, "cache", True)
     monkeypatch.setattr("dualpy.commands.sources.fetch_release", lambda *a, **k: fetched)
     assert main(["sources", "fetch", "3.13.5", "--require-signed", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -387,10 +387,10 @@ def test_recipes_add_write_inserts_atomically(monkeypatch, tmp_path, capsys):
                                                                              ("unstable",)))
     monkeypatch.setattr("dualpy.commands.recipes.probe_url", lambda url: (True, "HTTP 200"))
     monkeypatch.setattr("dualpy.commands.recipes.archive_url", lambda mirror: "file:///archive")
-    monkeypatch.setattr("dualpy.recipes.data_dir", lambda name: tmp_path)
+    monkeypatch.setattr("dualpy.sources.recipes.data_dir", lambda name: tmp_path)
     assert main(["recipes", "add", "3.13.18", "--write"]) == 0
     assert capsys.readouterr().out == ""
-    from dualpy.recipes import load_recipes
+    from dualpy.sources.recipes import load_recipes
 
     recipe = next(iter(load_recipes(tmp_path).values()))
     assert [r.version for r in recipe.releases][:2] == ["3.13.18", "3.13.15"]

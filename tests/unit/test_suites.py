@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from dualpy.errors import ConfigurationError, UsageError
-from dualpy.suites import find_suite, load_suites, manylinux_platforms, parse_suites
+from dualpy.images.suites import find_suite, load_suites, manylinux_platforms, parse_suites
 
 GOOD = {"version": "12", "glibc": "2.36", "build-packages": ["gcc"], "runtime-packages": ["libssl3"]}
 

@@ -9,6 +9,7 @@ from dualpy.tags import (
     machine_arch,
     parse_identifier,
     parse_variants,
+    python_named_by,
     target_for_abi_tag,
     targets_for,
 )
@@ -203,3 +204,17 @@ def test_abi_tag_lookup_refuses_other_tags(abi):
 def test_abi_tag_lookup_reads_both_digits():
     assert target_for_abi_tag("cp39") == PythonTarget(PythonMinor(3, 9), Variant.GIL)
     assert target_for_abi_tag("cp314t") == PythonTarget(PythonMinor(3, 14), FT)
+
+
+@pytest.mark.parametrize(("image_tag", "python"), [
+    ("dualpy/cpython:3.13.15", "3.13.15"),
+    ("dualpy/cpython:3.15.0rc2", "3.15.0rc2"),
+    ("dualpy/cpython:3.14", "3.14"),
+    ("127.0.0.1:5000/dualpy/cpython:3.13", "3.13"),
+    ("ci/builder:latest", "3.14"),
+    ("ci/builder", "3.14"),
+    ("dualpy/cpython:3.13.15-3.14.7", "3.14"),
+    ("dualpy/cpython:4.1", "3.14"),
+])
+def test_python_named_by_an_image_tag(image_tag, python):
+    assert python_named_by(image_tag) == python

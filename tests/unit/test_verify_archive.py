@@ -17,7 +17,7 @@ from dualpy.verify import archive as zip_archive
 from dualpy.verify.archive import ArchiveError, Findings, Limits, Member
 from dualpy.verify.static import check_wheel
 from tests.unit.test_verify_static import GOOD, PURE, PURE_FILES, message, verdicts
-from tests.unit.wheelcraft import MiB, Entry, build_zip, entries_of, make_wheel, raw_wheel, wheel_members
+from tests.unit.wheelcraft import Entry, MiB, build_zip, entries_of, make_wheel, raw_wheel, wheel_members
 
 
 def entries(**extra: bytes) -> list[Entry]:

@@ -7,7 +7,6 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from dualpy.verify.model import CheckResult, Status
-from dualpy.verify.static import WheelFacts
 from dualpy.verify.readiness import (
     SUGGESTED,
     claims_freethreading,
@@ -16,6 +15,7 @@ from dualpy.verify.readiness import (
     readiness,
     serves_freethreaded,
 )
+from dualpy.verify.static import WheelFacts
 
 FT = ("Programming Language :: Python :: Free Threading :: 3 - Stable",)
 

@@ -222,10 +222,9 @@ def test_dash_writes_the_report_to_stdout(capsys):
 
 
 def test_every_check_id_is_in_the_schema():
+    import importlib
     import json as _json
     from pathlib import Path as _Path
-
-    import importlib
 
     from dualpy.verify import abi, audit, record, runtime, static, stress
 

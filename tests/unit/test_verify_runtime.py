@@ -15,7 +15,6 @@ from dualpy.verify import runtime
 from dualpy.verify.static import check_wheelhouse
 from tests.conftest import make_wheel
 
-
 HOST = PipSettings(index_url="http://proxy.example/simple", extra_index_urls=("/srv/mirror",),
                    find_links=("file:///srv/links",), cert="/etc/ssl/host-ca.pem", trusted_hosts=("proxy.example",))
 PRESENT = {"/srv/mirror", "/srv/links", "/etc/ssl/host-ca.pem"}

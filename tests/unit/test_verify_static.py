@@ -23,9 +23,9 @@ from dualpy.verify.archive import Limits
 from dualpy.verify.model import Status
 from dualpy.verify.static import check_pairing, check_wheel, check_wheelhouse
 from tests.unit.wheelcraft import (
+    Entry,
     GiB,
     MiB,
-    Entry,
     build_zip,
     entries_of,
     make_wheel,

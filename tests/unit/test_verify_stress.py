@@ -11,7 +11,7 @@ import pytest
 
 from dualpy.errors import UsageError
 from dualpy.verify.model import Status
-from dualpy.verify.stress import StressSettings, default_threads, judge, extract_sdist_tests
+from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests, judge
 
 
 def run(outcomes: dict[str, str], **extra: Any) -> dict[str, Any]:

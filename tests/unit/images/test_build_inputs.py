@@ -7,8 +7,8 @@ import pytest
 from dualpy.errors import UsageError
 from dualpy.images import build as build_module
 from dualpy.images.build import BuildProgress, resolve_pythons
+from dualpy.images.suites import find_suite
 from dualpy.images.tools import pip_download_command
-from dualpy.suites import find_suite
 from dualpy.tags import PythonMinor
 
 
@@ -22,7 +22,7 @@ def test_no_python_asks_the_recipes_for_their_default(monkeypatch):
 
     def find_release(request):
         asked.append(request)
-        from dualpy.recipes import find_release as real
+        from dualpy.sources.recipes import find_release as real
 
         return real("3.14.6")
 

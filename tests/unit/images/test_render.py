@@ -7,8 +7,8 @@ import pytest
 
 from dualpy import images, launcher
 from dualpy.errors import UsageError
-from dualpy.recipes import find_release
-from dualpy.suites import find_suite
+from dualpy.images.suites import find_suite
+from dualpy.sources.recipes import find_release
 from dualpy.tags import ALL_VARIANTS, Variant
 
 DATA = Path(__file__).parent.parent / "data"

@@ -15,7 +15,11 @@ from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.pipconfig import PipSettings
 from dualpy.wheels import WheelsRequest, build, build_wheels, split_pythons
 from dualpy.wheels.runner import (
-    NOTHING_SELECTED_EXIT, PURE_PYTHON_EXIT, CibuildwheelOutput, CibuildwheelProcess, config_file_arguments,
+    NOTHING_SELECTED_EXIT,
+    PURE_PYTHON_EXIT,
+    CibuildwheelOutput,
+    CibuildwheelProcess,
+    config_file_arguments,
     known_enable_groups,
 )
 from tests.unit.wheels.support import PROJECTS, make_wheel, one_plan
@@ -194,12 +198,12 @@ def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monke
     def down():
         raise EngineUnavailable("no Docker engine answers (refused): start one")
 
-    monkeypatch.setattr("dualpy.engine.client", down)
+    monkeypatch.setattr("dualpy.engine._client.client", down)
     argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13",
             "--output-dir", str(tmp_path / "w")]
     assert main(argv) == 2
     assert capsys.readouterr().err.strip().splitlines() == ["error: no Docker engine answers (refused): start one"]
-    monkeypatch.setattr("dualpy.engine.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine._client.client", lambda: object())
     monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
@@ -208,7 +212,7 @@ def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monke
 
 
 def test_a_missing_multi_python_image_names_the_command_that_builds_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("dualpy.engine.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine._client.client", lambda: object())
     monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
     argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
             "--image", "dualpy/cpython:multi", "--output-dir", str(tmp_path / "w")]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dualpy import cibw
-from dualpy.cibw import choose_releases, load_releases, release, releases, venv_python
 from dualpy.errors import BuildFailed, ConfigurationError, UsageError
 from dualpy.tags import PythonMinor
+from dualpy.wheels import cibw
+from dualpy.wheels.cibw import choose_releases, load_releases, release, releases, venv_python
 
 M = PythonMinor
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from dualpy.errors import UsageError
+from dualpy.images import default_tag, default_tag_for
+from dualpy.sources.recipes import find_release
 from dualpy.tags import ALL_VARIANTS, Variant
 from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, split_plan
-from dualpy.images import default_tag, default_tag_for
-from dualpy.recipes import find_release
 from dualpy.wheels.plan import default_image, image_build_python
 from tests.unit.wheels.support import one_plan
 

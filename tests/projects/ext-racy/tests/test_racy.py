@@ -1,8 +1,7 @@
 import threading
 
-import pytest
-
 import dualpy_racy
+import pytest
 
 
 def test_reverse_is_right():

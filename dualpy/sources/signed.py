@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dualpy import console
-from dualpy.debian import (
+from dualpy.errors import ChecksumMismatch, SourceNotProven, SourceUnavailable, UsageError
+from dualpy.files import atomic_write_text, sha256_file
+from dualpy.paths import cache_dir
+from dualpy.sources.debian import (
     SOURCES_INDEX,
     OrigTarball,
     ReleaseFile,
@@ -30,11 +33,8 @@ from dualpy.debian import (
     python_orig_tarballs,
     source_package,
 )
-from dualpy.errors import ChecksumMismatch, SourceNotProven, SourceUnavailable, UsageError
-from dualpy.files import atomic_write_text, sha256_file
-from dualpy.paths import cache_dir
-from dualpy.recipes import Release
-from dualpy.sources import DOWNLOAD_TIMEOUT, download
+from dualpy.sources.fetch import DOWNLOAD_TIMEOUT, download
+from dualpy.sources.recipes import Release
 
 # Which suites to ask, in order. Aliases, not codenames, so the order stays right across Debian releases. What they
 # carried on 2026-11-25: unstable 3.13.15, 3.13.18, 3.14.9, 3.14.10, 3.15.2; testing 3.13.15, 3.14.8, 3.15.0;

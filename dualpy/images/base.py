@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dualpy import console, engine
-from dualpy.debian import archive_url
 from dualpy.errors import BuildFailed, UsageError
-from dualpy.suites import find_suite
+from dualpy.images.suites import find_suite
+from dualpy.sources.debian import archive_url
 
 
 def local_base_tag(suite: str) -> str:

@@ -1,4 +1,4 @@
-"""Fetch a release's source tarball into the cache: checksum-verified, sources tried in order (dualpy/signed.py
+"""Fetch a release's source tarball into the cache: checksum-verified, sources tried in order (dualpy/sources/signed.py
 proves the recipe's sha256 a second time with the Debian archive's signed index)."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dualpy import console
-from dualpy.debian import (
-    archive_url,
-)
 from dualpy.errors import ChecksumMismatch, SourceUnavailable, UsageError
 from dualpy.files import sha256_file
 from dualpy.paths import cache_dir
-from dualpy.recipes import DebianArchiveSource, Release, Source
+from dualpy.sources.debian import (
+    archive_url,
+)
+from dualpy.sources.recipes import DebianArchiveSource, Release, Source
 
 DOWNLOAD_TIMEOUT = 60
 _CHUNK = 1 << 20

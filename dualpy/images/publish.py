@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from dualpy import console, engine
 from dualpy.errors import PublishFailed, UsageError
 from dualpy.files import atomic_write_text, sha256_file
-from dualpy.registry import Credentials, ImageReference, fetch_manifest
+from dualpy.images.registry import Credentials, ImageReference, fetch_manifest
 
 LABEL_VERSION = "io.dualpy.version"
 LABEL_CPYTHON = "io.dualpy.cpython.version"

@@ -14,11 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from dualpy import console, engine
+from dualpy.bench.pyperformance import (
+    PYPERFORMANCE_VERSION,
+    SUITES,
+    BenchmarkResult,
+    SuiteComparison,
+    compare,
+    parse_pyperf,
+)
 from dualpy.errors import ContainerFailed, UsageError
 from dualpy.images import LABEL_PREFIX, image_targets
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
 from dualpy.probes import probe_source
-from dualpy.suite import PYPERFORMANCE_VERSION, SUITES, BenchmarkResult, SuiteComparison, compare, parse_pyperf
 from dualpy.tags import PythonMinor, PythonTarget, Variant
 
 SCHEMA_VERSION = 1
