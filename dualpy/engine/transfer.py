@@ -9,7 +9,7 @@ from typing import BinaryIO
 from dualpy.engine import _client
 from dualpy.engine.images import ImageFacts, image_facts
 from dualpy.errors import PublishFailed
-from dualpy.images.registry import Credentials
+from dualpy.images.registry import Credentials, ImageReference
 
 
 def registry_credentials(registry: str) -> Credentials | None:
@@ -38,19 +38,17 @@ def _status_error(status: Mapping[str, object]) -> str | None:
     return None
 
 
-def tag_image(source: str, reference: str) -> None:
-    """Give a local image another name (repository:tag)."""
-    repository, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
-    if not _client.client().api.tag(source, repository, tag or "latest"):
-        raise PublishFailed(f"the engine could not tag {source} as {reference}")
+def tag_image(source: str, target: ImageReference) -> None:
+    """Give a local image another name: target's registry/repository and tag (latest when it has none)."""
+    if not _client.client().api.tag(source, target.name, target.tag or "latest"):
+        raise PublishFailed(f"the engine could not tag {source} as {target}")
 
 
-def push_image(reference: str, credentials: Credentials | None, on_line: Callable[[str], None]) -> str:
+def push_image(reference: ImageReference, credentials: Credentials | None, on_line: Callable[[str], None]) -> str:
     """Push a local repository:tag to its registry; return the manifest digest the registry reported."""
-    repository, _, tag = reference.rpartition(":")
     digest = None
     try:
-        stream = _client.client().api.push(repository, tag=tag, stream=True, decode=True,
+        stream = _client.client().api.push(reference.name, tag=reference.tag or "latest", stream=True, decode=True,
                                    auth_config=_auth_config(credentials))
         for status in stream:
             error = _status_error(status)
@@ -70,15 +68,12 @@ def push_image(reference: str, credentials: Credentials | None, on_line: Callabl
     return digest
 
 
-def pull_image(reference: str, credentials: Credentials | None, on_line: Callable[[str], None]) -> ImageFacts:
+def pull_image(reference: ImageReference, credentials: Credentials | None,
+               on_line: Callable[[str], None]) -> ImageFacts:
     """Pull reference (name:tag or name@sha256:…) into the local engine; return its facts."""
-    if "@" in reference:
-        repository, _, selector = reference.partition("@")
-    else:
-        repository, _, selector = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (
-            reference, "", "latest")
+    selector = reference.digest or reference.tag or "latest"
     try:
-        for status in _client.client().api.pull(repository, tag=selector, stream=True, decode=True,
+        for status in _client.client().api.pull(reference.name, tag=selector, stream=True, decode=True,
                                          auth_config=_auth_config(credentials)):
             error = _status_error(status)
             if error:
@@ -88,7 +83,7 @@ def pull_image(reference: str, credentials: Credentials | None, on_line: Callabl
     except _client.engine_errors() as exc:
         raise PublishFailed(f"pulling {reference} failed ({_client.first_line(exc)}): check the reference and "
                             "the registry's credentials") from None
-    return image_facts(reference)
+    return image_facts(str(reference))
 
 
 def remove_image(reference: str) -> None:

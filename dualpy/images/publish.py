@@ -91,9 +91,9 @@ def push(tag: str, destination: str, credentials: Credentials | None = None, for
             raise UsageError(f"{target} already holds other content ({existing.digest}); push to a new tag, "
                              "or pass --force to move the tag")
         replaced = existing.digest
-    engine.tag_image(tag, str(target))
+    engine.tag_image(tag, target)
     console.step(f"pushing {tag} to {target}")
-    digest = engine.push_image(str(target), credentials, lambda line: console.info(f"  {line}"))
+    digest = engine.push_image(target, credentials, lambda line: console.info(f"  {line}"))
     console.info(f"  {target.name}@{digest}")
     return PushResult(tag, str(target), digest, f"{target.name}@{digest}", facts.id, replaced,
                       round(time.monotonic() - started, 1))
@@ -107,10 +107,10 @@ def pull(reference: str, credentials: Credentials | None = None, digest: str | N
         digest = digest.strip()
         if parsed.digest and parsed.digest != digest:
             raise UsageError(f"{reference} names {parsed.digest}, but --digest says {digest}: give one digest")
-        ImageReference.parse(f"{parsed.name}@{digest}")  # validates the digest's form
+        parsed.pinned_to(digest)  # refuses a digest of the wrong form before anything is pulled
     credentials = credentials or engine.registry_credentials(parsed.registry)
     console.step(f"pulling {parsed}")
-    facts = engine.pull_image(str(parsed), credentials, lambda line: console.info(f"  {line}"))
+    facts = engine.pull_image(parsed, credentials, lambda line: console.info(f"  {line}"))
     wanted = digest or parsed.digest
     if wanted and f"{parsed.name}@{wanted}" not in facts.repo_digests:
         raise PublishFailed(f"{parsed} arrived with digest(s) {', '.join(facts.repo_digests) or 'none'}, "

@@ -78,6 +78,12 @@ class ImageReference:
         """registry/repository, as the engine names it."""
         return self.repository if self.registry == DEFAULT_REGISTRY else f"{self.registry}/{self.repository}"
 
+    def pinned_to(self, digest: str) -> ImageReference:
+        """This reference with its digest set; UsageError unless digest is sha256: and 64 hex digits."""
+        if not _DIGEST_RE.match(digest):
+            raise UsageError(f"{digest!r}: the digest must be sha256: and 64 hex digits")
+        return ImageReference(self.registry, self.repository, self.tag, digest)
+
     def __str__(self) -> str:
         return self.name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 

@@ -57,6 +57,23 @@ def test_reference_parse_refuses(text: str) -> None:
     assert "\n" not in str(caught.value) and str(caught.value).startswith(repr(text))
 
 
+def test_reference_pinned_to_a_digest() -> None:
+    reference = ImageReference.parse("127.0.0.1:5000/dualpy/cpython:3.14.7")
+    digest = "sha256:" + "ab" * 32
+    pinned = reference.pinned_to(digest)
+    assert (pinned.registry, pinned.repository, pinned.tag, pinned.digest) == (
+        "127.0.0.1:5000", "dualpy/cpython", "3.14.7", digest)
+    assert reference.digest is None
+    for bad in ("sha256:" + "ab" * 31, "md5:" + "0" * 32, "sha256:" + "AB" * 32, ""):
+        with pytest.raises(UsageError, match="the digest must be sha256: and 64 hex digits"):
+            reference.pinned_to(bad)
+
+
+def test_a_registry_port_is_never_read_as_a_tag() -> None:
+    reference = ImageReference.parse("127.0.0.1:5000/name")
+    assert (reference.registry, reference.repository, reference.tag) == ("127.0.0.1:5000", "name", None)
+
+
 def test_challenge_and_credentials_repr() -> None:
     scheme, params = parse_challenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a:pull"')
     assert scheme == "bearer"
