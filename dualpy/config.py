@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import tarfile
 import tomllib
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dualpy.errors import ConfigurationError, UsageError
+from dualpy.sdist import MAX_PYPROJECT_BYTES, read_top
 from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify.audit import parse_policy
@@ -28,8 +27,6 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
     "manylinux": (str, "DUALPY_MANYLINUX", None),
 }
-MAX_PYPROJECT_BYTES = 1 << 20  # a pyproject.toml is kilobytes; a bigger one in an sdist is not read
-MAX_SDIST_MEMBERS = 100_000  # where the search for TOP/pyproject.toml gives up
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -71,31 +68,11 @@ def read_project_table(project: Path) -> tuple[dict[str, Any], str]:
 
 
 def _sdist_table(sdist: Path) -> tuple[dict[str, Any], str]:
-    """[tool.dualpy] from the sdist's own top-level pyproject.toml, read with bounded work.
-
-    Only a regular file named TOP/pyproject.toml counts (no links, no deeper or stranger paths); it is read up to
-    MAX_PYPROJECT_BYTES, and the search stops after MAX_SDIST_MEMBERS members.
-    """
-    try:
-        with tarfile.open(sdist, "r:*") as archive:
-            for count, member in enumerate(archive, 1):
-                parts = member.name.split("/")
-                if len(parts) == 2 and parts[1] == "pyproject.toml" and parts[0] not in ("", ".", ".."):
-                    where = f"{sdist}:{member.name}"
-                    if not member.isfile():
-                        raise ConfigurationError(f"{where}: not a regular file in the sdist; rebuild the sdist")
-                    if member.size > MAX_PYPROJECT_BYTES:
-                        raise ConfigurationError(f"{where}: {member.size} bytes, more than a pyproject.toml needs "
-                                                 f"({MAX_PYPROJECT_BYTES}); rebuild the sdist")
-                    stream = archive.extractfile(member)
-                    data = stream.read(MAX_PYPROJECT_BYTES) if stream else b""
-                    return _dualpy_table(data, where), where
-                if count >= MAX_SDIST_MEMBERS:
-                    break
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise UsageError(f"{sdist}: not a readable sdist ({exc}); pass a .tar.gz made by `python -m build --sdist`"
-                         ) from None
-    return {}, f"{sdist}:pyproject.toml"
+    """[tool.dualpy] from the sdist's own top-level pyproject.toml (dualpy.sdist's bounded scan)."""
+    top = read_top(sdist)
+    if top.pyproject is None:
+        return {}, top.pyproject_location
+    return _dualpy_table(top.pyproject, top.pyproject_location), top.pyproject_location
 
 
 def _dualpy_table(data: bytes, where: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dualpy import engine
 from dualpy.errors import BuildFailed, UsageError
 from dualpy.images import image_interpreters
 from dualpy.probes import probe_source
+from dualpy.sdist import list_members
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import WHEELHOUSE_MOUNT
 
@@ -53,20 +54,21 @@ def default_threads() -> int:
 
 def extract_sdist_tests(sdist: Path, destination: Path) -> Path:
     """Extract the sdist's test directory (tests/, test/ or testing/ at its top) into destination; return it."""
+    members = list_members(sdist)
+    roots = {PurePosixPath(m.name).parts[0] for m in members if PurePosixPath(m.name).parts}
+    if len(roots) != 1:
+        raise UsageError(f"{sdist.name} has {len(roots)} top directories, not the one an sdist has: pass --tests DIR")
+    tops = {PurePosixPath(m.name).parts[1] for m in members if len(PurePosixPath(m.name).parts) > 2}
+    found = next((name for name in TEST_DIR_NAMES if name in tops), None)
+    if found is None:
+        raise UsageError(f"{sdist.name} ships no tests/ directory: pass --tests DIR")
+    chosen = [m for m in members if len(PurePosixPath(m.name).parts) > 2 and PurePosixPath(m.name).parts[1] == found]
     try:
         with tarfile.open(sdist) as archive:
-            members = archive.getmembers()
-            tops = {PurePosixPath(m.name).parts[1] for m in members if len(PurePosixPath(m.name).parts) > 2}
-            found = next((name for name in TEST_DIR_NAMES if name in tops), None)
-            if found is None:
-                raise UsageError(f"{sdist.name} ships no tests/ directory: pass --tests DIR")
-            chosen = [m for m in members if len(PurePosixPath(m.name).parts) > 2
-                      and PurePosixPath(m.name).parts[1] == found]
             archive.extractall(destination, members=chosen, filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise UsageError(f"{sdist}: cannot read its tests ({exc}): pass --tests DIR") from None
-    (root,) = {PurePosixPath(m.name).parts[0] for m in chosen}
-    return destination / root / found
+    return destination / roots.pop() / found
 
 
 def _names(nodeids: list[str]) -> str:

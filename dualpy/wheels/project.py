@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import tarfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dualpy.errors import UsageError
+from dualpy.sdist import read_top
 
-# An sdist is untrusted input: its top-level pyproject.toml is read only up to this size, and the scan for it
-# stops after this many members (real sdists hold pyproject.toml among their first few).
-MAX_PYPROJECT_BYTES = 1 << 20
-MAX_SDIST_MEMBERS = 100_000
 _OTHER_PLATFORMS = ("macos", "windows", "ios", "pyodide", "android")
 
 CibuildwheelTable = dict[str, Any]  # TOML values, as the project wrote them
@@ -29,50 +25,16 @@ class Project:
     cibuildwheel_section: CibuildwheelTable = field(default_factory=dict)  # as written, every platform included
 
 
-@dataclass(frozen=True)
-class _SdistTop:
-    """What the top directory of an sdist holds: a project file at all, and its pyproject.toml text."""
-
-    has_project_file: bool
-    pyproject: str | None
-
-
-def _read_sdist_top(sdist: Path) -> _SdistTop:
-    """Scan an sdist's members (streamed, bounded) for <top>/pyproject.toml and <top>/setup.py."""
-    has_project_file = False
-    with tarfile.open(sdist) as archive:
-        for count, member in enumerate(archive, start=1):
-            if count > MAX_SDIST_MEMBERS:
-                break
-            parts = member.name.split("/")
-            if len(parts) != 2 or parts[1] not in ("pyproject.toml", "setup.py"):
-                continue
-            has_project_file = True
-            if parts[1] == "setup.py":
-                continue
-            if not member.isfile() or member.size > MAX_PYPROJECT_BYTES:
-                raise UsageError(f"{sdist}: its pyproject.toml is not a regular file under "
-                                 f"{MAX_PYPROJECT_BYTES >> 20} MiB; rebuild the sdist")
-            stream = archive.extractfile(member)
-            if stream is None:
-                break
-            return _SdistTop(True, stream.read(MAX_PYPROJECT_BYTES).decode(errors="replace"))
-    return _SdistTop(has_project_file, None)
-
-
 def _load_sdist(path: Path) -> Project:
     if not path.name.endswith(".tar.gz"):
         raise UsageError(f"{path}: a project is a source directory or an sdist (.tar.gz)")
-    try:
-        top = _read_sdist_top(path)
-    except (tarfile.TarError, OSError, EOFError):
-        top = _SdistTop(False, None)
+    top = read_top(path)
     if not top.has_project_file:
         raise UsageError(f"{path}: not an sdist (no pyproject.toml or setup.py at its top)")
     try:
-        document = tomllib.loads(top.pyproject) if top.pyproject is not None else {}
+        document = tomllib.loads(top.pyproject.decode(errors="replace")) if top.pyproject is not None else {}
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: its pyproject.toml is not valid TOML ({exc})") from None
+        raise UsageError(f"{top.pyproject_location}: not valid TOML ({exc})") from None
     return Project(path.resolve(), True, cibuildwheel_table(document), cibuildwheel_section(document))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import dualpy.commands.pipeline as pipeline_command
-from dualpy import config
+from dualpy import sdist as sdist_module
 from dualpy.cli import main
 from dualpy.config import resolve
 from dualpy.errors import ConfigurationError, UsageError
@@ -62,14 +62,14 @@ def test_a_linked_pyproject_in_an_sdist_is_refused(tmp_path):
 
 
 def test_an_oversized_pyproject_in_an_sdist_is_not_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "MAX_PYPROJECT_BYTES", 64)
+    monkeypatch.setattr(sdist_module, "MAX_PYPROJECT_BYTES", 64)
     sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": INSIDE.encode()})
     with pytest.raises(ConfigurationError, match="more than a pyproject.toml needs"):
         resolve(sdist, {}, {})
 
 
 def test_the_search_through_an_sdist_is_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "MAX_SDIST_MEMBERS", 3)
+    monkeypatch.setattr(sdist_module, "MAX_MEMBERS", 3)
     members: dict[str, bytes | str] = {f"demo-1.0/f{i}": b"" for i in range(5)}
     sdist = _sdist(tmp_path, {**members, "demo-1.0/pyproject.toml": INSIDE.encode()})
     assert resolve(sdist, {}, {})["pythons"] == []

@@ -112,5 +112,5 @@ def test_extract_sdist_tests(tmp_path: Path) -> None:
         extract_sdist_tests(bare, tmp_path / "out2")
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"not a tar")
-    with pytest.raises(UsageError, match="cannot read its tests"):
+    with pytest.raises(UsageError, match="not a readable sdist"):
         extract_sdist_tests(junk, tmp_path / "out3")
