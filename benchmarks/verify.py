@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dualpy import console  # noqa: E402
+from dualpy.options import releases_of  # noqa: E402
 from dualpy.verify import verify_wheelhouse  # noqa: E402
 from dualpy.wheels import WheelsRequest, build_wheels  # noqa: E402
 
@@ -30,7 +31,7 @@ def measure(quick: bool = False, runs: int | None = None) -> dict:
     with tempfile.TemporaryDirectory() as directory:
         wheelhouse = Path(directory)
         for name in PROJECTS:
-            build_wheels(WheelsRequest(ROOT / "tests" / "projects" / name, ("3.13",), image=IMAGE,
+            build_wheels(WheelsRequest(ROOT / "tests" / "projects" / name, releases_of(["3.13"]), image=IMAGE,
                                        output_dir=wheelhouse))
         wheels = len(list(wheelhouse.glob("*.whl")))
         times = []

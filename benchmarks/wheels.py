@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dualpy.options import releases_of  # noqa: E402
 from dualpy.pipconfig import container_environment, host_pip_settings  # noqa: E402
 from dualpy.tags import ALL_VARIANTS  # noqa: E402
 from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, process_environment  # noqa: E402
@@ -45,7 +46,7 @@ def _time(command: list[str], env: dict[str, str]) -> float:
 
 def plain_cibuildwheel_env(image: str) -> dict[str, str]:
     """What a careful user would export for plain cibuildwheel: the same identifiers, image and pip settings."""
-    (plan,) = plan_builds(["3.13"], ALL_VARIANTS, image, False)
+    (plan,) = plan_builds(releases_of(["3.13"]), ALL_VARIANTS, image, False)
     pip_env = container_environment(host_pip_settings())
     settings = cibuildwheel_environment(plan, Project(PROJECT, False, {}), pip_env, host_env={})
     settings.pop("CIBW_CONTAINER_ENGINE_LINUX")  # dualpy's run label: plain cibuildwheel has none

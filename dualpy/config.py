@@ -45,12 +45,22 @@ class ResolvedConfig:
 
     settings: dict[str, Setting]
 
-    def __getitem__(self, key: str) -> Any:
+    def value(self, key: str) -> Any:
+        """The layered value of a setting, as config files and flags spell it (options.py types it)."""
         return self.settings[key].value
+
+    def flag(self, key: str) -> str:
+        """How an error names a setting: the flag as typed, the variable, or the file and key that set it."""
+        return _naming(key, self.settings[key].source)
 
     def to_json(self) -> dict[str, dict[str, Any]]:
         """The documented `config show --json` shape: each key's value and where it came from."""
         return {key: {"value": s.value, "source": s.source} for key, s in self.settings.items()}
+
+
+def _naming(key: str, source: str) -> str:
+    """A setting as an error names it: the flag as typed, the variable, or 'FILE [tool.dualpy] key'."""
+    return source if source.startswith(("--", "DUALPY_")) or source == "default" else f"{source} {key}"
 
 
 def _type_name(kind: type) -> str:
@@ -118,6 +128,9 @@ def _from_env(key: str, text: str, variable: str) -> Any:
 
 
 def _validate(key: str, value: Any, source: str) -> None:
+    """Refuse a value that cannot be used; the error names where it came from (the flag as typed, a variable or
+    the file and key)."""
+    where = _naming(key, source)
     try:
         if key == "pythons":
             for python in value:
@@ -126,11 +139,12 @@ def _validate(key: str, value: Any, source: str) -> None:
             parse_variants(",".join(value))
         elif key == "manylinux" and value is not None:
             parse_policy(value)
-        elif key in ("stress-threads", "stress-iterations") and value is not None and value < (
-                2 if key == "stress-threads" else 1):
-            raise UsageError(f"{key} = {value}: give at least {2 if key == 'stress-threads' else 1}")
+        elif key in ("stress-threads", "stress-iterations") and value is not None:
+            least = 2 if key == "stress-threads" else 1
+            if value < least:
+                raise UsageError(f"{value}: give at least {least}")
     except UsageError as exc:
-        raise ConfigurationError(f"{source}: {exc}") from None
+        raise ConfigurationError(f"{where}: {exc}") from None
 
 
 def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
@@ -145,11 +159,12 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any],
-            config_file: Path | None = None) -> ResolvedConfig:
+            config_file: Path | None = None, flag_names: Mapping[str, str] | None = None) -> ResolvedConfig:
     """Layer defaults < [tool.dualpy] < DUALPY_* < flags; unknown keys and wrong types are errors naming the file.
 
     project is a directory or an sdist; an sdist's settings come from its own pyproject.toml. A config_file
-    (--config-file) replaces the project's table, as cibuildwheel's --config-file does.
+    (--config-file) replaces the project's table, as cibuildwheel's --config-file does. flag_names maps a key to
+    the flag that sets it (--python for pythons); a flag's value names that flag as its source.
     """
     table, where = read_config_file(config_file) if config_file else read_project_table(project)
     unknown = sorted(set(table) - set(SETTINGS))
@@ -165,7 +180,8 @@ def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any],
             setting = Setting(_from_env(key, env[variable], variable), variable)
         flag = cli.get(key)
         if flag is not None and flag != [] and flag != ():
-            setting = Setting(list(flag) if isinstance(flag, (list, tuple)) else flag, f"--{key}")
+            setting = Setting(list(flag) if isinstance(flag, (list, tuple)) else flag,
+                              (flag_names or {}).get(key, f"--{key}"))
         _validate(key, setting.value, setting.source)
         settings[key] = setting
     return ResolvedConfig(settings)

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dualpy import console, engine
-from dualpy.config import ResolvedConfig
 from dualpy.errors import BuildFailed, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
-from dualpy.sources.recipes import find_release
-from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
-from dualpy.verify.audit import parse_policy
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
 from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
+from dualpy.options import PipelineOptions, StressRequest
 from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
+from dualpy.wheels.project import Project
 
 REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}
 
@@ -73,98 +73,140 @@ def _build_sdist(project: Path, destination: Path) -> Path:
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
         raise BuildFailed(f"building the sdist of {project} failed: {' / '.join(tail)}")
-    (sdist,) = destination.glob("*.tar.gz")
-    return sdist
+    sdists = sorted(destination.glob("*.tar.gz"))
+    if len(sdists) != 1:
+        raise BuildFailed(f"building the sdist of {project} left {len(sdists)} sdists, not one: check its backend")
+    return sdists[0]
 
 
-def _stress_settings(config: ResolvedConfig, tests_dir: Path | None, sdist: Path | None,
-                     scratch: Path) -> StressSettings | None:
+def _stress_settings(request: StressRequest | None, sdist: Path | None, scratch: Path) -> StressSettings | None:
     """The stress run's settings when asked for: tests from --tests, else from the sdist."""
-    if not config["stress"]:
+    if request is None:
         return None
+    tests_dir = request.tests
     if tests_dir is None:
         if sdist is None:
             raise UsageError("--stress needs the project's tests: pass --tests DIR")
         tests_dir = extract_sdist_tests(sdist, scratch)
-    return StressSettings(config["stress-threads"] or default_threads(), config["stress-iterations"], tests_dir)
+    return StressSettings(request.threads or default_threads(), request.iterations, tests_dir)
 
 
-def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
-                 strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
-    """Run every stage for each configured Python; files reach the output dir only at the end."""
-    project = load_project(project_path)
-    pythons = list(config["pythons"])
-    if not pythons:
-        _recipe, newest = find_release(None)
-        pythons = [str(newest.minor)]
-        console.info(f"  no Python configured: building for {newest.minor}, the newest final release "
-                     "(pass --python or set [tool.dualpy] pythons)")
-    variants = parse_variants(",".join(config["variants"]))
-    releases = [find_release(p)[1] for p in pythons]  # every unknown Python fails here, before any work
-    output_dir = Path(config["output-dir"])
-    report_dir = report_dir or output_dir
-    engine.ensure_running()
-    stages: dict[str, float] = {}
-
+@contextlib.contextmanager
+def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    """Record how long the block took under seconds[stage]."""
     started = time.monotonic()
-    image = config["image"] or default_tag_for(releases)
-    if not engine.image_exists(image):
-        if config["image"]:
-            raise image_absent(image, ",".join(r.version for r in releases))
-        console.step(f"image {image} is absent: building it")
-        build_image(",".join(r.version for r in releases), variants=variants, tag=image)
-    else:
-        console.step(f"image {image}: present")
-    stages["image"] = time.monotonic() - started
-
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".dualpy-pipeline-"))
     try:
-        started = time.monotonic()
-        sdist = None
-        source = project.path
-        if not project.is_sdist:
-            console.step(f"sdist of {project.path}")
-            sdist = _build_sdist(project.path, staging / "sdist")
-            source = sdist
-            console.info(f"  {sdist.name}")
-        stages["sdist"] = time.monotonic() - started
+        yield
+    finally:
+        seconds[stage] = time.monotonic() - started
 
-        started = time.monotonic()
-        wheelhouse = staging / "wheels"
-        versions = ", ".join(r.version for r in releases)
-        console.step(f"wheels for Python {versions}" + (f" from {source.name}" if sdist else ""))
-        result = build_wheels(WheelsRequest(source, tuple(pythons), image=image, variants=variants,
-                                            output_dir=wheelhouse, test_command=config["test-command"],
-                                            write_manifest=False))
-        wheels: list[WheelRecord] = list(result.wheels)
-        stages["wheels"] = time.monotonic() - started
 
-        started = time.monotonic()
-        stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
-                                  staging / "stress-tests")
-        manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
-        console.step(f"verify the wheels in {image}")
-        combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
-                                     test_command=config["test-command"], strict=strict, stress=stress,
-                                     manylinux=manylinux)
-        combined.target = str(output_dir)
-        stages["verify"] = time.monotonic() - started
-        combined.seconds = stages["verify"]
+@dataclass
+class _Run:
+    """What the stages hand each other: the options, the staging dir, and what each stage produced."""
 
-        images = {r.version: image for r in releases}
-        for wheel in wheelhouse.glob("*.whl"):
-            os.replace(wheel, output_dir / wheel.name)
-        extra: list[dict[str, Any]] = []
-        if sdist:
-            os.replace(sdist, output_dir / sdist.name)
-            extra.append({"filename": sdist.name, "kind": "sdist", "project": wheels[0].project if wheels else "",
-                          "sha256": sha256_file(output_dir / sdist.name)})
-        write_manifest(output_dir, wheels, extra)
-        report_dir.mkdir(parents=True, exist_ok=True)
-        reports = {kind: str(report_dir / name) for kind, name in REPORT_NAMES.items()}
-        write_reports(combined, Path(reports["json"]), Path(reports["junit"]), Path(reports["markdown"]))
+    options: PipelineOptions
+    project: Project
+    staging: Path
+    image: str = ""
+    sdist: Path | None = None
+    wheels: list[WheelRecord] = field(default_factory=list)
+    report: Report | None = None
+
+    @property
+    def source(self) -> Path:
+        """What the wheels are built from: the sdist the pipeline built, or the sdist it was given."""
+        return self.sdist or self.project.path
+
+    @property
+    def given_sdist(self) -> Path | None:
+        return self.project.path if self.project.is_sdist else None
+
+
+def _image_stage(run: _Run) -> None:
+    options = run.options
+    releases = options.releases
+    run.image = options.image or default_tag_for([r.release for r in releases])
+    if engine.image_exists(run.image):
+        console.step(f"image {run.image}: present")
+        return
+    if options.image:
+        raise image_absent(run.image, ",".join(r.version for r in releases))
+    console.step(f"image {run.image} is absent: building it")
+    build_image(releases, variants=options.variants, tag=run.image)
+
+
+def _sdist_stage(run: _Run) -> None:
+    if run.project.is_sdist:
+        return
+    console.step(f"sdist of {run.project.path}")
+    run.sdist = _build_sdist(run.project.path, run.staging / "sdist")
+    console.info(f"  {run.sdist.name}")
+
+
+def _wheels_stage(run: _Run) -> None:
+    options = run.options
+    versions = ", ".join(r.version for r in options.releases)
+    console.step(f"wheels for Python {versions}" + (f" from {run.sdist.name}" if run.sdist else ""))
+    result = build_wheels(WheelsRequest(run.source, options.releases, image=run.image, variants=options.variants,
+                                        output_dir=run.staging / "wheels", test_command=options.test_command,
+                                        write_manifest=False))
+    run.wheels = list(result.wheels)
+
+
+def _verify_stage(run: _Run) -> None:
+    options = run.options
+    stress = _stress_settings(options.stress, run.sdist or run.given_sdist, run.staging / "stress-tests")
+    console.step(f"verify the wheels in {run.image}")
+    run.report = verify_wheelhouse(run.staging / "wheels", run.image, allow_gil=options.allow_gil,
+                                   test_command=options.test_command, strict=options.strict, stress=stress,
+                                   manylinux=options.manylinux)
+
+
+STAGES: tuple[tuple[str, Callable[[_Run], None]], ...] = (
+    ("image", _image_stage), ("sdist", _sdist_stage), ("wheels", _wheels_stage), ("verify", _verify_stage),
+)
+
+
+def _publish(run: _Run, report: Report) -> dict[str, str]:
+    """Move the wheels and the built sdist into the output dir, then write the manifest and the reports once."""
+    options = run.options
+    output_dir = options.output_dir
+    for wheel in (run.staging / "wheels").glob("*.whl"):
+        os.replace(wheel, output_dir / wheel.name)
+    extra: list[dict[str, Any]] = []
+    if run.sdist:
+        os.replace(run.sdist, output_dir / run.sdist.name)
+        extra.append({"filename": run.sdist.name, "kind": "sdist",
+                      "project": run.wheels[0].project if run.wheels else "",
+                      "sha256": sha256_file(output_dir / run.sdist.name)})
+    write_manifest(output_dir, run.wheels, extra)
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    reports = {kind: str(options.report_dir / name) for kind, name in REPORT_NAMES.items()}
+    write_reports(report, Path(reports["json"]), Path(reports["junit"]), Path(reports["markdown"]))
+    return {**reports, "manifest": str(output_dir / MANIFEST_NAME)}
+
+
+def run_pipeline(options: PipelineOptions) -> PipelineResult:
+    """Run every stage for the configured Pythons; files reach the output dir only at the end."""
+    project = load_project(options.project)
+    if options.python_defaulted:
+        console.info(f"  no Python configured: building for {options.releases[0].version}, the newest final "
+                     "release (pass --python or set [tool.dualpy] pythons)")
+    engine.ensure_running()
+    seconds: dict[str, float] = {}
+    options.output_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=options.output_dir, prefix=".dualpy-pipeline-"))
+    try:
+        run = _Run(options, project, staging)
+        for name, stage in STAGES:
+            with timed(seconds, name):
+                stage(run)
+        assert run.report is not None  # the verify stage always sets it
+        report = replace(run.report, target=str(options.output_dir), seconds=seconds["verify"])
+        reports = _publish(run, report)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return PipelineResult(str(output_dir), sdist.name if sdist else None, wheels, combined, stages, images,
-                          {**reports, "manifest": str(output_dir / MANIFEST_NAME)})
+    built = run.sdist or run.given_sdist
+    return PipelineResult(str(options.output_dir), built.name if built else None, run.wheels, report, seconds,
+                          {r.version: run.image for r in options.releases}, reports)

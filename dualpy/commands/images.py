@@ -13,7 +13,7 @@ from dualpy.commands import command_group
 from dualpy.errors import UsageError
 from dualpy.images import build_image, inspect_image, publish
 from dualpy.images.registry import Credentials
-from dualpy.tags import parse_variants
+from dualpy.options import releases_of, variants_of
 
 app = command_group("Dual GIL / free-threaded CPython images.")
 
@@ -34,9 +34,11 @@ def _credentials(username: str | None) -> Credentials | None:
 
 @app.command("build")
 def build(
-    python: str = typer.Option(None, "--python", help="A release (3.14.7), a minor (3.14: its latest), or several "
-                               "(3.13,3.14,3.15: one image with every interpreter). Default: the newest final."),
-    variants: str = typer.Option("gil,freethreaded", "--variants", help="gil, freethreaded, or both."),
+    python: list[str] = typer.Option([], "--python", help="A release (3.14.7), a minor (3.14: its latest), or "
+                                     "several (3.13,3.14,3.15 or repeated: one image with every interpreter). "
+                                     "Default: the newest final."),
+    variants: list[str] = typer.Option(["gil,freethreaded"], "--variants",
+                                       help="gil, freethreaded, or both (commas or repeated)."),
     base: str = typer.Option(None, "--base", help="Base image (default: dualpy/debian:<suite>, built if absent)."),
     tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/cpython:<version>[-<version>...])."),
     profile: str = typer.Option("fast", "--profile", help="fast, or release (PGO + LTO)."),
@@ -50,8 +52,8 @@ def build(
 ) -> None:
     """Build both CPython variants of one or several releases from checksum-verified source into one image."""
     report = build_image(
-        python, variants=parse_variants(variants), base=base, tag=tag, profile=profile, suite=suite,
-        debian_mirror=debian_mirror, source_file=source, no_cache=no_cache, target=target,
+        releases_of(python) if python else None, variants=variants_of(variants), base=base, tag=tag,
+        profile=profile, suite=suite, debian_mirror=debian_mirror, source_file=source, no_cache=no_cache, target=target,
     )
     if json_output:
         console.emit_json(report.to_json())

@@ -9,16 +9,16 @@ import typer
 from rich.table import Table
 
 from dualpy import console
-from dualpy.config import resolve
-from dualpy.errors import UsageError
+from dualpy.options import pipeline_options
 from dualpy.pipeline import run_pipeline
 from dualpy.signals import terminate_as_interrupt
 
 
 def pipeline(
     project: Path = typer.Argument(..., help="A project directory or an sdist."),
-    python: list[str] = typer.Option([], "--python", help="A Python (3.13; repeatable). Else [tool.dualpy]."),
-    variants: str = typer.Option(None, "--variants", help="gil, freethreaded, or both (default both)."),
+    python: list[str] = typer.Option([], "--python", help="Pythons: 3.14, or 3.13,3.14 (commas or repeated). "
+                                     "Else [tool.dualpy] pythons, else the newest final release."),
+    variants: list[str] = typer.Option([], "--variants", help="gil, freethreaded, or both (default both)."),
     image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<version>)."),
     test_command: str = typer.Option(None, "--test-command", help="Run after install, in build and verify."),
     allow_gil: bool = typer.Option(None, "--allow-gil/--no-allow-gil", help="A re-enabled GIL only warns."),
@@ -38,16 +38,15 @@ def pipeline(
                                      help="Read [tool.dualpy] from this TOML file instead of the project's."),
 ) -> None:
     """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
-    if not project.exists():
-        raise UsageError(f"{project}: no such project directory or sdist")
-    cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
-           "test-command": test_command, "allow-gil": allow_gil,
-           "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
-           "stress-iterations": iterations, "manylinux": manylinux}
-    config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
+    flags = {"pythons": python, "variants": variants, "image": image, "test-command": test_command,
+             "allow-gil": allow_gil, "output-dir": output_dir, "stress": stress, "stress-threads": threads,
+             "stress-iterations": iterations, "manylinux": manylinux}
+    # an sdist's [tool.dualpy] is read from inside it
+    options = pipeline_options(project, os.environ, flags, strict=strict, report_dir=report_dir, tests=tests,
+                               config_file=config_file)
     console.set_quiet(json_output)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
-        result = run_pipeline(project, config, report_dir, strict, tests)
+        result = run_pipeline(options)
     document = result.to_json()
     if json_output:
         console.emit_json(document)

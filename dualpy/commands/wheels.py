@@ -9,8 +9,8 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.commands import command_group
-from dualpy.tags import parse_variants
-from dualpy.wheels import WheelsRequest, build_wheels, print_config, split_pythons
+from dualpy.options import releases_of, variants_of
+from dualpy.wheels import WheelsRequest, build_wheels, print_config
 
 app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 
@@ -22,7 +22,8 @@ def build(
     image: str = typer.Option(None, "--image", help="Build container (default dualpy/cpython:<latest release>)."),
     manylinux: bool = typer.Option(False, "--manylinux", help="Use cibuildwheel's own manylinux images."),
     output_dir: Path = typer.Option(Path("wheelhouse"), "--output-dir", help="Where the wheels land."),
-    variants: str = typer.Option("gil,freethreaded", "--variants", help="gil, freethreaded, or both."),
+    variants: list[str] = typer.Option(["gil,freethreaded"], "--variants",
+                                       help="gil, freethreaded, or both (commas or repeated)."),
     test_command: str = typer.Option(None, "--test-command", help="Overrides the project's test-command."),
     show_config: bool = typer.Option(False, "--print-config",
                                      help="Print the merged cibuildwheel settings as JSON and exit."),
@@ -32,8 +33,8 @@ def build(
     json_output: bool = typer.Option(False, "--json", help="Write the result as JSON to stdout."),
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
-    request = WheelsRequest(project, split_pythons(python), image=image, manylinux=manylinux,
-                            variants=parse_variants(variants), output_dir=output_dir, test_command=test_command,
+    request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux,
+                            variants=variants_of(variants), output_dir=output_dir, test_command=test_command,
                             jobs=jobs)
     if show_config:
         console.emit_json(print_config(request))
@@ -41,11 +42,11 @@ def build(
     console.set_quiet(json_output)
     result = build_wheels(request)
     if json_output:
-        console.emit_json(result.as_json())
+        console.emit_json(result.to_json())
         return
     table = Table("wheel", "serves", "built by")
     for wheel in result.wheels:
         table.add_row(console.plain(wheel.filename), wheel.variant, wheel.built_by)
-    console.stderr.print(table)
+    console.stdout.print(table)
     console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
                  f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")

@@ -6,6 +6,7 @@ import json
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -118,7 +119,7 @@ def _log_path(tag: str) -> Path:
 
 
 def build_image(
-    python: str | None = None,
+    python: Sequence[PythonRelease] | str | None = None,
     *,
     variants: tuple[Variant, ...] = ALL_VARIANTS,
     base: str | None = None,
@@ -130,8 +131,11 @@ def build_image(
     no_cache: bool = False,
     target: str = "full",
 ) -> BuildReport:
-    """Build the image of one or several releases in the requested variants; return what was built and how long."""
-    pythons = resolve_pythons(python)
+    """Build the image of one or several releases in the requested variants; return what was built and how long.
+
+    python is the releases themselves, or a --python request ('3.14', '3.13,3.14,3.15'; None: the newest final).
+    """
+    pythons = resolve_pythons(python) if python is None or isinstance(python, str) else tuple(python)
     debian = find_suite(suite)
     ImageSpec(pythons, variants, profile, base or "-", debian, target=target)  # bad input fails here, before work
     if source_file is not None and len(pythons) > 1:

@@ -56,7 +56,7 @@ class BuildResult:
     seconds: float
     identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The documented --json shape."""
         return {"output_dir": self.output_dir, "wheels": [asdict(w) for w in self.wheels],
                 "cibuildwheel_versions": self.cibuildwheel_versions, "log": self.log_path,

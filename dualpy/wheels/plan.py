@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from dualpy.errors import UsageError
-from dualpy.images import default_tag, default_tag_for
-from dualpy.sources.recipes import find_release, load_recipes
+from dualpy.images import PythonRelease, default_tag, default_tag_for
+from dualpy.sources.recipes import load_recipes
 from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant, machine_arch, targets_for
 from dualpy.wheels.cibw import CibuildwheelRelease, choose_releases
 
@@ -21,7 +21,7 @@ class BuildPlan:
     image: str | None  # None: cibuildwheel's own manylinux image
     targets: tuple[PythonTarget, ...]
     arch: str
-    image_python: str = ""  # the Pythons asked of the image: its release, or the --python values with --image
+    image_python: str = ""  # the `images build --python` value that makes the image: the releases it holds
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -39,12 +39,6 @@ class BuildPlan:
         return any(t.variant is Variant.FREETHREADED for t in self.targets)
 
 
-def default_image(python: str) -> str:
-    """The dualpy image of the release a --python request names: the latest recipe release of a minor."""
-    _recipe, release = find_release(python)
-    return default_tag(release.version)
-
-
 @dataclass(frozen=True)
 class _Container:
     """Where a minor's wheels are built, and the `images build --python` value that makes that image."""
@@ -53,24 +47,23 @@ class _Container:
     image_python: str
 
 
-def _containers(pythons: Sequence[str], image: str | None, manylinux: bool) -> dict[PythonMinor, _Container]:
+def _containers(releases: Sequence[PythonRelease], image: str | None,
+                manylinux: bool) -> dict[PythonMinor, _Container]:
     """The build container of each requested minor: --image for all, cibuildwheel's own, or the default.
 
     The default is one dualpy image holding every requested release (`images build --python 3.13,3.14,3.15`
     makes it), so all the wheels come from one image.
     """
+    found = {r.recipe.minor: r.release for r in releases}  # one release per minor: the last one asked for
+    versions = ",".join(r.version for r in sorted(found.values(), key=lambda r: r.sort_key))
     if image or manylinux:
-        minors = [PythonMinor.parse(p) for p in pythons]
-        shared = _Container(image, ",".join(dict.fromkeys(p.strip() for p in pythons)))  # None with --manylinux
-        return dict.fromkeys(minors, shared)
-    found = {recipe.minor: release for recipe, release in (find_release(python) for python in pythons)}
-    releases = sorted(found.values(), key=lambda r: r.sort_key)
-    default = _Container(default_tag_for(releases), ",".join(r.version for r in releases))
-    return dict.fromkeys(found, default)
+        return dict.fromkeys(found, _Container(image, versions))  # image None with --manylinux
+    return dict.fromkeys(found, _Container(default_tag_for(list(found.values())), versions))
 
 
 def plan_builds(
-    pythons: Sequence[str], variants: tuple[Variant, ...], image: str | None, manylinux: bool, arch: str | None = None
+    releases: Sequence[PythonRelease], variants: tuple[Variant, ...], image: str | None, manylinux: bool,
+    arch: str | None = None,
 ) -> list[BuildPlan]:
     """Decide the cibuildwheel runs for the requested Pythons and variants (pure but for reading recipes).
 
@@ -78,10 +71,10 @@ def plan_builds(
     """
     if image and manylinux:
         raise UsageError("--image and --manylinux exclude each other: pick one build container")
-    if not pythons:
+    if not releases:
         raise UsageError("no Python requested: pass --python 3.13")
     arch = arch or machine_arch()
-    containers = _containers(pythons, image, manylinux)
+    containers = _containers(releases, image, manylinux)
     plans = []
     for release, minors in choose_releases(containers).items():
         for container in dict.fromkeys(containers[m] for m in minors):

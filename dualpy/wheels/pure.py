@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from dualpy.errors import BuildFailed
+from dualpy.errors import BuildFailed, UsageError
 from dualpy.wheels.project import Project
 
 _BUILD_ARTIFACTS = ("build", "dist", "*.egg-info", "__pycache__", ".venv", ".tox", ".nox", "wheelhouse")
@@ -27,8 +27,11 @@ def _source_copy(project: Project, scratch: Path) -> Path:
     if project.is_sdist:
         with tarfile.open(project.path) as archive:
             archive.extractall(scratch, filter="data")
-        (source,) = [p for p in scratch.iterdir() if p.is_dir()]
-        return source
+        tops = [p for p in scratch.iterdir() if p.is_dir()]
+        if len(tops) != 1:
+            raise UsageError(f"{project.path.name} unpacks into {len(tops)} top directories, not the one an sdist "
+                             "has: rebuild it with `python -m build --sdist`")
+        return tops[0]
     source = scratch / project.path.name
     shutil.copytree(project.path, source, ignore=ignore_artifacts, symlinks=True)
     return source
@@ -47,5 +50,7 @@ def build_pure_wheel(project: Project, output: Path, log: IO[str]) -> Path:
         if result.returncode != 0:
             last = (result.stdout.strip().splitlines() or ["?"])[-1]
             raise BuildFailed(f"building the pure-Python wheel with `build` failed ({last})")
-    (wheel,) = output.glob("*.whl")
-    return wheel
+    wheels = sorted(output.glob("*.whl"))
+    if len(wheels) != 1:
+        raise BuildFailed(f"`python -m build --wheel` left {len(wheels)} wheels in {output}, not one; see the log")
+    return wheels[0]

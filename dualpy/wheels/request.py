@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dualpy.errors import UsageError
+from dualpy.images import PythonRelease
 from dualpy.pipconfig import PipSettings
 from dualpy.tags import ALL_VARIANTS, Variant
-
-
-def split_pythons(values: Iterable[str]) -> tuple[str, ...]:
-    """The Pythons of repeated and comma-separated --python values ('3.13,3.14' '3.15'), in order, once each."""
-    names = (part.strip() for value in values for part in value.split(","))
-    return tuple(dict.fromkeys(name for name in names if name))
 
 
 @dataclass(frozen=True)
@@ -22,7 +16,7 @@ class WheelsRequest:
     """The wheels of one project for some Pythons and variants, built in one kind of container."""
 
     project: Path
-    pythons: tuple[str, ...]
+    pythons: tuple[PythonRelease, ...]
     image: str | None = None  # None: the dualpy image of each Python's latest recipe release
     manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image
     variants: tuple[Variant, ...] = ALL_VARIANTS

@@ -25,16 +25,17 @@ def project(tmp_path, table: str):
 def test_defaults_then_file_then_env_then_flags(tmp_path):
     directory = project(tmp_path, 'pythons = ["3.13"]\ntest-command = "pytest"\nallow-gil = true')
     config = resolve(directory, {}, {})
-    assert config["pythons"] == ["3.13"] and config.settings["pythons"].source.endswith("pyproject.toml [tool.dualpy]")
-    assert config["variants"] == ["gil", "freethreaded"] and config.settings["variants"].source == "default"
+    assert config.value("pythons") == ["3.13"]
+    assert config.settings["pythons"].source.endswith("pyproject.toml [tool.dualpy]")
+    assert config.value("variants") == ["gil", "freethreaded"] and config.settings["variants"].source == "default"
     env = {"DUALPY_PYTHONS": "3.13 3.14", "DUALPY_ALLOW_GIL": "0", "DUALPY_TEST_COMMAND": ""}
     config = resolve(directory, env, {})
-    assert config["pythons"] == ["3.13", "3.14"] and config.settings["pythons"].source == "DUALPY_PYTHONS"
-    assert config["allow-gil"] is False
-    assert config["test-command"] == "pytest", "an empty variable counts as unset"
+    assert config.value("pythons") == ["3.13", "3.14"] and config.settings["pythons"].source == "DUALPY_PYTHONS"
+    assert config.value("allow-gil") is False
+    assert config.value("test-command") == "pytest", "an empty variable counts as unset"
     config = resolve(directory, env, {"pythons": ["3.13.5"], "allow-gil": True, "output-dir": "out"})
-    assert config["pythons"] == ["3.13.5"] and config.settings["pythons"].source == "--pythons"
-    assert config["allow-gil"] is True and config["output-dir"] == "out"
+    assert config.value("pythons") == ["3.13.5"] and config.settings["pythons"].source == "--pythons"
+    assert config.value("allow-gil") is True and config.value("output-dir") == "out"
 
 
 def test_unknown_key_names_the_key_and_the_file(tmp_path):
@@ -167,16 +168,16 @@ def test_allow_gil_other_values_are_refused_with_the_fix(tmp_path, text):
 
 @pytest.mark.parametrize("text", ["3.13,3.14", "3.13, 3.14", "3.13 3.14", " 3.13,,3.14 ", "3.13\t3.14", "3.13 ,3.14"])
 def test_pythons_variable_splits_on_commas_and_spaces(tmp_path, text):
-    assert resolve(tmp_path, {"DUALPY_PYTHONS": text}, {})["pythons"] == ["3.13", "3.14"]
+    assert resolve(tmp_path, {"DUALPY_PYTHONS": text}, {}).value("pythons") == ["3.13", "3.14"]
 
 
 def test_variants_variable_splits_like_pythons(tmp_path):
-    assert resolve(tmp_path, {"DUALPY_VARIANTS": "freethreaded, gil"}, {})["variants"] == ["freethreaded", "gil"]
+    assert resolve(tmp_path, {"DUALPY_VARIANTS": "freethreaded, gil"}, {}).value("variants") == ["freethreaded", "gil"]
 
 
 def test_string_variables_are_kept_as_written(tmp_path):
     config = resolve(tmp_path, {"DUALPY_TEST_COMMAND": " pytest, -x ", "DUALPY_IMAGE": "a,b"}, {})
-    assert (config["test-command"], config["image"]) == (" pytest, -x ", "a,b")
+    assert (config.value("test-command"), config.value("image")) == (" pytest, -x ", "a,b")
 
 
 def test_unknown_key_message_lists_the_known_keys(tmp_path):
@@ -208,8 +209,8 @@ def test_type_errors_per_kind_name_the_file_key_and_type(tmp_path, table, messag
 def test_values_of_the_right_kind_are_accepted(tmp_path):
     directory = project(tmp_path, 'pythons = []\nvariants = []\nimage = ""\nallow-gil = false\noutput-dir = "o"')
     config = resolve(directory, {}, {})
-    assert (config["pythons"], config["variants"], config["image"], config["allow-gil"], config["output-dir"]) == (
-        [], [], "", False, "o")
+    keys = ("pythons", "variants", "image", "allow-gil", "output-dir")
+    assert tuple(config.value(key) for key in keys) == ([], [], "", False, "o")
 
 
 @pytest.mark.parametrize(
@@ -269,7 +270,7 @@ def test_new_keys_refuse_bad_values(tmp_path, key, toml, message):
 def test_integer_variables_refuse_words(tmp_path):
     with pytest.raises(ConfigurationError, match="DUALPY_STRESS_THREADS='many': must be a whole number"):
         resolve(tmp_path, {"DUALPY_STRESS_THREADS": "many"}, {})
-    assert resolve(tmp_path, {"DUALPY_STRESS_THREADS": "2"}, {})["stress-threads"] == 2
+    assert resolve(tmp_path, {"DUALPY_STRESS_THREADS": "2"}, {}).value("stress-threads") == 2
 
 
 def test_a_config_file_replaces_the_projects_table(tmp_path):
@@ -277,7 +278,7 @@ def test_a_config_file_replaces_the_projects_table(tmp_path):
     other = tmp_path / "ci.toml"
     other.write_text('[tool.dualpy]\npythons = ["3.14"]\n')
     config = resolve(tmp_path, {}, {}, other)
-    assert config["pythons"] == ["3.14"] and config["allow-gil"] is False
+    assert config.value("pythons") == ["3.14"] and config.value("allow-gil") is False
     assert config.settings["pythons"].source == f"{other} [tool.dualpy]"
     with pytest.raises(UsageError, match="--config-file .*: no such file"):
         resolve(tmp_path, {}, {}, tmp_path / "absent.toml")

@@ -40,13 +40,13 @@ def test_an_sdist_is_configured_by_its_own_pyproject_not_by_the_directory_beside
     (tmp_path / "pyproject.toml").write_text('[tool.dualpy]\npythons = ["3.14"]\nbogus = 1\n')  # not this one
     sdist = _sdist(tmp_path, {"demo-1.0/PKG-INFO": b"", "demo-1.0/pyproject.toml": INSIDE.encode()})
     resolved = resolve(sdist, {}, {})
-    assert resolved["pythons"] == ["3.13"] and resolved["variants"] == ["freethreaded"]
+    assert resolved.value("pythons") == ["3.13"] and resolved.value("variants") == ["freethreaded"]
     assert resolved.settings["pythons"].source == f"{sdist}:demo-1.0/pyproject.toml [tool.dualpy]"
 
 
 def test_only_the_top_level_pyproject_of_an_sdist_counts(tmp_path):
     sdist = _sdist(tmp_path, {"demo-1.0/tests/data/pyproject.toml": INSIDE.encode(), "demo-1.0/setup.py": b""})
-    assert resolve(sdist, {}, {})["pythons"] == []
+    assert resolve(sdist, {}, {}).value("pythons") == []
 
 
 def test_a_bad_setting_inside_an_sdist_names_the_member(tmp_path):
@@ -72,7 +72,7 @@ def test_the_search_through_an_sdist_is_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(sdist_module, "MAX_MEMBERS", 3)
     members: dict[str, bytes | str] = {f"demo-1.0/f{i}": b"" for i in range(5)}
     sdist = _sdist(tmp_path, {**members, "demo-1.0/pyproject.toml": INSIDE.encode()})
-    assert resolve(sdist, {}, {})["pythons"] == []
+    assert resolve(sdist, {}, {}).value("pythons") == []
 
 
 @pytest.mark.parametrize("content", [b"not a tarball", b"\x1f\x8b\x08\x00broken gzip"])
@@ -89,13 +89,15 @@ def test_the_pipeline_command_passes_the_sdist_settings_on(tmp_path, monkeypatch
     sdist = _sdist(tmp_path, {"demo-1.0/pyproject.toml": INSIDE.encode()})
     seen = {}
 
-    def fake_run(project, resolved, report_dir, strict, tests_dir):
-        seen.update(project=project, pythons=resolved["pythons"])
+    def fake_run(options):
+        seen.update(project=options.project, pythons=[r.version for r in options.releases],
+                    source=options.sources["pythons"])
         raise UsageError("stop here")
 
     monkeypatch.setattr(pipeline_command, "run_pipeline", fake_run)
     assert main(["pipeline", str(sdist)]) == 2
-    assert seen == {"project": sdist, "pythons": ["3.13"]}
+    assert seen == {"project": sdist, "pythons": ["3.13.15"],
+                    "source": f"{sdist}:demo-1.0/pyproject.toml [tool.dualpy]"}
     assert "stop here" in capsys.readouterr().err
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from dualpy.options import releases_of
 from dualpy.tags import ALL_VARIANTS
 from dualpy.wheels import plan_builds
 
@@ -15,7 +16,7 @@ PIP_ENV = {"PIP_CERT": "/host/etc/ssl/certs/ca-certificates.crt",
 
 def one_plan(python="3.13", variants=ALL_VARIANTS, image=None):
     """The single plan of one Python on x86_64."""
-    (plan,) = plan_builds([python], variants, image, False, arch="x86_64")
+    (plan,) = plan_builds(releases_of([python]), variants, image, False, arch="x86_64")
     return plan
 
 

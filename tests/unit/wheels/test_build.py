@@ -13,7 +13,8 @@ import pytest
 from dualpy.cli import main
 from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.pipconfig import PipSettings
-from dualpy.wheels import WheelsRequest, build, build_wheels, split_pythons
+from dualpy.options import releases_of
+from dualpy.wheels import WheelsRequest, build, build_wheels
 from dualpy.wheels.runner import (
     NOTHING_SELECTED_EXIT,
     PURE_PYTHON_EXIT,
@@ -57,7 +58,7 @@ def fake_build(tmp_path, monkeypatch):
 
 
 def _build(tmp_path, pythons=("3.13",), **kwargs):
-    return build_wheels(WheelsRequest(PROJECTS / "ext-freethreading", pythons, image="img:1",
+    return build_wheels(WheelsRequest(PROJECTS / "ext-freethreading", releases_of(pythons), image="img:1",
                                       output_dir=tmp_path / "out" / "wheelhouse", pip_settings=PipSettings(),
                                       **kwargs))
 
@@ -138,7 +139,7 @@ def test_a_pure_python_project_gets_its_wheel_from_build(tmp_path, fake_build, m
         return make_wheel(output, "demo-1.0-py3-none-any.whl")
 
     monkeypatch.setattr(build, "build_pure_wheel", pure)
-    result = build_wheels(WheelsRequest(PROJECTS / "pure-python", ("3.13", "3.15"), image="img:1",
+    result = build_wheels(WheelsRequest(PROJECTS / "pure-python", releases_of(("3.13", "3.15")), image="img:1",
                                         output_dir=tmp_path / "w", pip_settings=PipSettings()))
     (wheel,) = result.wheels
     assert wheel.variant == "both" and wheel.built_by == "build (pure Python)"
@@ -149,7 +150,7 @@ def test_a_pure_python_project_gets_its_wheel_from_build(tmp_path, fake_build, m
 # --- issue 11: six wheels, two cibuildwheel releases, one image, one manifest ---
 
 def test_313_314_315_build_six_wheels_by_two_releases_into_one_manifest(tmp_path, fake_build):
-    result = _build(tmp_path, pythons=split_pythons(["3.13,3.14", "3.15"]), jobs=2)
+    result = _build(tmp_path, pythons=["3.13,3.14", "3.15"], jobs=2)
     assert fake_build["releases"] == [["3.4.1", "3.4.1"], ["4.3.5", "4.3.5"]]  # each release's variants side by side
     assert fake_build["processes"][1] == [("cp314-manylinux_x86_64", "cp315-manylinux_x86_64"),
                                           ("cp314t-manylinux_x86_64", "cp315t-manylinux_x86_64")]
@@ -162,13 +163,9 @@ def test_313_314_315_build_six_wheels_by_two_releases_into_one_manifest(tmp_path
     assert result.cibuildwheel_versions == ["3.4.1", "4.3.5"]
 
 
-def test_split_pythons_takes_commas_and_repeats_once_each():
-    assert split_pythons(["3.13,3.14", " 3.15 ", "3.14", ""]) == ("3.13", "3.14", "3.15")
-
-
 def test_a_request_refuses_zero_jobs():
     with pytest.raises(Exception, match="--jobs 0"):
-        WheelsRequest(Path("."), ("3.13",), jobs=0)
+        WheelsRequest(Path("."), releases_of(["3.13"]), jobs=0)
 
 
 # --- the CLI ---
@@ -217,8 +214,10 @@ def test_a_missing_multi_python_image_names_the_command_that_builds_it(tmp_path,
     argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
             "--image", "dualpy/cpython:multi", "--output-dir", str(tmp_path / "w")]
     assert main(argv) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert "dualpy images build --python 3.13,3.14,3.15 --tag dualpy/cpython:multi" in line
+    *warnings, line = capsys.readouterr().err.strip().splitlines()
+    assert all(w.startswith("warning: Python 3.15 has no final release") for w in warnings)
+    versions = ",".join(r.version for r in releases_of(["3.13,3.14,3.15"]))
+    assert f"dualpy images build --python {versions} --tag dualpy/cpython:multi" in line
     argv[argv.index("dualpy/cpython:multi")] = "dualpy/cpython:3.13.5"
     argv[argv.index("3.13,3.14,3.15")] = "3.13"
     assert main(argv) == 2  # an --image that is a release's default tag is built from that release
@@ -277,7 +276,7 @@ def test_a_project_naming_an_enable_group_the_release_lacks_gets_an_options_file
     monkeypatch.setattr(build, "run_cibuildwheel", lambda python, path, processes, token: seen.extend(
         (p.config_file, p.config_file.read_text()) for p in processes))
     with pytest.raises(BuildFailed, match="built no wheel"):
-        build_wheels(WheelsRequest(project, ("3.13",), image="img:1", output_dir=tmp_path / "out",
+        build_wheels(WheelsRequest(project, releases_of(["3.13"]), image="img:1", output_dir=tmp_path / "out",
                                    pip_settings=PipSettings(), jobs=1))
     ((path, text),) = seen
     assert path.name == "cibuildwheel-3.4.1.toml"
