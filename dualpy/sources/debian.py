@@ -114,11 +114,6 @@ def orig_tarball_name(version: str) -> str:
     return f"{source_package(version)}_{debian_upstream_version(version)}.orig.tar.xz"
 
 
-def pool_path(version: str) -> str:
-    """The orig tarball's path in the archive (main component): 'pool/main/p/python3.15/python3.15_....orig.tar.xz'."""
-    return f"pool/main/p/{source_package(version)}/{orig_tarball_name(version)}"
-
-
 @dataclass(frozen=True)
 class IndexedFile:
     """One file a signed index lists: its sha256 and size."""

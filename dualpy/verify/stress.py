@@ -11,7 +11,6 @@ import json
 import os
 import re
 import tarfile
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -156,8 +155,3 @@ def stress_wheels(image: str, wheelhouse: Path, wheels: list[str], settings: Str
         results.append(CheckResult("wheelhouse", STRESS, Status.WARN,
                                    f"no wheel fits a free-threaded interpreter of {image}: nothing was stressed"))
     return results
-
-
-def temporary_tests_dir() -> tempfile.TemporaryDirectory[str]:
-    """A scratch directory for tests taken from an sdist."""
-    return tempfile.TemporaryDirectory(prefix="dualpy-stress-tests-")

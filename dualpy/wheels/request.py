@@ -17,7 +17,7 @@ class WheelsRequest:
 
     project: Path
     pythons: tuple[PythonRelease, ...]
-    image: str | None = None  # None: the dualpy image of each Python's latest recipe release
+    image: str | None = None  # None: one dualpy image holding every requested release (default_tag_for)
     manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image
     variants: tuple[Variant, ...] = ALL_VARIANTS
     output_dir: Path = Path("wheelhouse")

@@ -232,12 +232,13 @@ def test_shipped_recipes_defaults():
 
 
 def test_shipped_debian_paths_use_debian_version_spelling():
-    from dualpy.sources.debian import pool_path
+    from dualpy.sources.debian import orig_tarball_name, source_package
 
     for recipe in load_recipes().values():
         for release in recipe.releases:
             debian = [s.path for s in release.sources if isinstance(s, DebianArchiveSource)]
-            assert debian == [pool_path(release.version)]
+            package = source_package(release.version)
+            assert debian == [f"pool/main/p/{package}/{orig_tarball_name(release.version)}"]
 
 
 # ---- each half of parse_recipe's checks on its own ----
