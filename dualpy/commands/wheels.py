@@ -19,7 +19,8 @@ app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 def build(
     project: Path = typer.Argument(..., help="A project directory (pyproject.toml or setup.py) or an sdist .tar.gz."),
     python: list[str] = typer.Option(..., "--python", help="Pythons: 3.14, or 3.13,3.14,3.15 (repeatable)."),
-    image: str = typer.Option(None, "--image", help="Build container (default: the dualpy image of every --python release, dualpy/cpython:<versions>)."),
+    image: str = typer.Option(None, "--image", help="Build container (default: the dualpy image of every --python "
+                              "release, dualpy/cpython:<versions>)."),
     manylinux: bool = typer.Option(False, "--manylinux", help="Use cibuildwheel's own manylinux images."),
     output_dir: Path = typer.Option(Path("wheelhouse"), "--output-dir", help="Where the wheels land."),
     variants: list[str] = typer.Option(["gil,freethreaded"], "--variants",
