@@ -10,6 +10,7 @@ from rich.table import Table
 from dualpy import console
 from dualpy.bench.pyperformance import format_timing, select_benchmarks
 from dualpy.bench.run import BenchReport, plot, pyplot, run_bench
+from dualpy.options import refuse_without
 
 
 def bench(
@@ -22,16 +23,19 @@ def bench(
                                "image's default release)."),
     suite: str = typer.Option("kernels", "--suite", help="kernels (quick, home-made) or pyperformance (the "
                               "suite CPython uses; installed in the container from your package index)."),
-    benchmarks: str = typer.Option(None, "--benchmarks", help="pyperformance benchmarks, comma-separated "
-                                   "(default: a 17-benchmark subset; both builds in about 5 min with --fast "
-                                   "on 2 cores)."),
+    benchmarks: list[str] = typer.Option([], "--benchmarks", help="pyperformance benchmarks, comma-separated "
+                                         "or repeated (default: a 17-benchmark subset; both builds in about 5 "
+                                         "min with --fast on 2 cores)."),
     fast: bool = typer.Option(False, "--fast", help="pyperformance --fast: fewer runs, wider confidence."),
 ) -> None:
     """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling."""
+    pyperformance = suite == "pyperformance"
+    refuse_without("--benchmarks", "--suite pyperformance", bool(benchmarks) and not pyperformance)
+    refuse_without("--fast", "--suite pyperformance", fast and not pyperformance)
     console.set_quiet(json_output)
     if plot_file:
         pyplot()  # a missing matplotlib is said before a run of minutes, not after it
-    chosen = select_benchmarks(benchmarks) if suite == "pyperformance" else ()
+    chosen = select_benchmarks(",".join(benchmarks) if benchmarks else None) if pyperformance else ()
     report = run_bench(tag, threads, repeat, python, suite=suite, benchmarks=chosen, fast=fast)
     if plot_file:
         plot(report, plot_file)

@@ -131,3 +131,23 @@ def test_the_pipeline_command_takes_commas_in_python(tmp_path: Path, monkeypatch
 def test_the_pipeline_command_refuses_threads_without_stress(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["pipeline", str(_project(tmp_path)), "--threads", "4"]) == 2
     assert "--threads has no effect without --stress" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--benchmarks", "nbody"], ["--fast"], ["--suite", "kernels", "--fast"]])
+def test_bench_refuses_pyperformance_flags_with_the_kernels(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert main(["bench", "img:1", *argv]) == 2
+    assert f"{argv[-1] if argv[-1].startswith('--') else argv[0]} has no effect without --suite pyperformance" in (
+        capsys.readouterr().err)
+
+
+def test_bench_takes_benchmarks_by_commas_and_repetition(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_run(tag, threads, repeat, python, *, suite, benchmarks, fast):
+        seen.update(tag=tag, suite=suite, benchmarks=benchmarks, fast=fast)
+        raise UsageError("stop here")
+
+    monkeypatch.setattr("dualpy.commands.bench.run_bench", fake_run)
+    argv = ["bench", "img:1", "--suite", "pyperformance", "--benchmarks", "nbody,go", "--benchmarks", "richards"]
+    assert main([*argv, "--fast"]) == 2
+    assert seen == {"tag": "img:1", "suite": "pyperformance", "benchmarks": ("nbody", "go", "richards"), "fast": True}
