@@ -95,7 +95,7 @@ def test_a_variant_the_project_skips_is_reported_and_the_other_still_lands(tmp_p
 
 
 def test_a_skipping_process_does_not_count_as_failed():
-    process = CibuildwheelProcess(one_plan(), Path("."), {}, CibuildwheelOutput(io.StringIO(), ()))
+    process = CibuildwheelProcess(one_plan(), Path(), {}, CibuildwheelOutput(io.StringIO(), ()))
     process.code = NOTHING_SELECTED_EXIT
     assert process.selected_nothing and not process.failed
 
@@ -168,7 +168,7 @@ def test_split_pythons_takes_commas_and_repeats_once_each():
 
 def test_a_request_refuses_zero_jobs():
     with pytest.raises(Exception, match="--jobs 0"):
-        WheelsRequest(Path("."), ("3.13",), jobs=0)
+        WheelsRequest(Path(), ("3.13",), jobs=0)
 
 
 # --- the CLI ---
