@@ -168,7 +168,7 @@ def test_split_pythons_takes_commas_and_repeats_once_each():
 
 def test_a_request_refuses_zero_jobs():
     with pytest.raises(Exception, match="--jobs 0"):
-        WheelsRequest(Path(), ("3.13",), jobs=0)
+        WheelsRequest(Path("."), ("3.13",), jobs=0)
 
 
 # --- the CLI ---
