@@ -37,7 +37,7 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -93,7 +93,7 @@ def docker_lock(path: str | None) -> Iterator[None]:
     if not path:
         yield
         return
-    with open(path, "a") as handle:
+    with Path(path).open("a") as handle:
         console.info(f"waiting for {path}")
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -161,7 +161,7 @@ def anchor(results: dict, lock: str | None) -> None:
         base_tag = base.resolve_base_image("trixie").reference
         with tempfile.TemporaryDirectory(prefix="dualpy-anchor-") as context:
             Path(context, "Dockerfile").write_text(ANCHOR_DOCKERFILE.format(base=base_tag))
-            engine.build(Path(context), ANCHOR_TAG, lambda line: None)
+            engine.build(Path(context), ANCHOR_TAG, lambda _line: None)
     version = engine.run(ANCHOR_TAG, [ANCHOR_PYTHON, "-c", "import sys; print(sys.version)"], entrypoint=[])
     results.setdefault("builds", {})["anchor"] = {
         "tag": ANCHOR_TAG, "python": version.stdout.strip(), "seconds": round(time.monotonic() - started, 1)}
@@ -390,37 +390,38 @@ def main() -> None:
         pyplot()  # matplotlib missing is said now, not after the builds
     benchmarks = select_benchmarks(args.benchmarks) if args.benchmarks else DEFAULT_BENCHMARKS
     results = load()
+    runners = step_runners(results, args, benchmarks)
     for step in steps:
         console.step(f"performance: {step}")
-        if step == "build-313":
-            build(results, "3.13-gil-release", "3.13", (Variant.GIL,), args.lock, args.cold)
-        elif step == "build-314":
-            build(results, "3.14-release", "3.14", (Variant.GIL, Variant.FREETHREADED), args.lock, args.cold)
-        elif step == "anchor":
-            anchor(results, args.lock)
-        elif step == "build-313-same":
-            build(results, "3.13-gil-release-anchor-version", anchor_version(results), (Variant.GIL,), args.lock,
-                  args.cold, suite="trixie")
-        elif step == "runtime":
-            runtime(results, args.lock)
-        elif step == "bench-313":
-            bench_pair(results, step, (ANCHOR_TAG, ANCHOR_PYTHON),
-                       (results["builds"]["3.13-gil-release"]["tag"], "/opt/python/cp313-cp313/bin/python"),
-                       benchmarks, args.fast, ("Debian python3.13", "dualpy 3.13 release GIL"))
-        elif step == "bench-313-same":
-            bench_pair(results, step, (ANCHOR_TAG, ANCHOR_PYTHON),
-                       (results["builds"]["3.13-gil-release-anchor-version"]["tag"],
-                        "/opt/python/cp313-cp313/bin/python"),
-                       benchmarks, args.fast, ("Debian python3.13", f"dualpy {anchor_version(results)} release GIL"))
-        elif step == "bench-314-release":
-            bench_image(results, step, results["builds"]["3.14-release"]["tag"], benchmarks, args.fast, PLOT)
-        elif step == "bench-314-fast":
-            bench_image(results, step, FAST_314, benchmarks, args.fast, None)
-        elif step == "core":
-            core(results)
-        elif step == "bench-314-wide":
-            bench_image(results, step, results["builds"]["3.14-release"]["tag"], benchmarks + WIDER, args.fast, None)
+        runners[step]()
         save(results)
+
+
+def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str, ...]) -> dict[str, Callable[[], None]]:
+    """What each step does; a step reads the results of the steps before it when it runs, not now."""
+    return {
+        "build-313": lambda: build(results, "3.13-gil-release", "3.13", (Variant.GIL,), args.lock, args.cold),
+        "build-314": lambda: build(results, "3.14-release", "3.14", (Variant.GIL, Variant.FREETHREADED), args.lock,
+                                   args.cold),
+        "anchor": lambda: anchor(results, args.lock),
+        "build-313-same": lambda: build(results, "3.13-gil-release-anchor-version", anchor_version(results),
+                                        (Variant.GIL,), args.lock, args.cold, suite="trixie"),
+        "runtime": lambda: runtime(results, args.lock),
+        "bench-313": lambda: bench_pair(
+            results, "bench-313", (ANCHOR_TAG, ANCHOR_PYTHON),
+            (results["builds"]["3.13-gil-release"]["tag"], "/opt/python/cp313-cp313/bin/python"),
+            benchmarks, args.fast, ("Debian python3.13", "dualpy 3.13 release GIL")),
+        "bench-313-same": lambda: bench_pair(
+            results, "bench-313-same", (ANCHOR_TAG, ANCHOR_PYTHON),
+            (results["builds"]["3.13-gil-release-anchor-version"]["tag"], "/opt/python/cp313-cp313/bin/python"),
+            benchmarks, args.fast, ("Debian python3.13", f"dualpy {anchor_version(results)} release GIL")),
+        "bench-314-release": lambda: bench_image(results, "bench-314-release", results["builds"]["3.14-release"]["tag"],
+                                                 benchmarks, args.fast, PLOT),
+        "bench-314-fast": lambda: bench_image(results, "bench-314-fast", FAST_314, benchmarks, args.fast, None),
+        "core": lambda: core(results),
+        "bench-314-wide": lambda: bench_image(results, "bench-314-wide", results["builds"]["3.14-release"]["tag"],
+                                              benchmarks + WIDER, args.fast, None),
+    }
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def markdown(results: dict) -> str:
 def _write(path: Path, text: str) -> None:
     temp = path.with_name(f".{path.name}.tmp")
     temp.write_text(text)
-    os.replace(temp, path)
+    temp.replace(path)
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -19,7 +20,16 @@ from rich.text import Text
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
 
-_quiet = False
+
+@dataclass
+class _Settings:
+    """What the CLI chose for this run's messages."""
+
+    quiet: bool = False
+
+
+_settings = _Settings()
+
 
 # Characters a terminal, a Markdown renderer or an XML parser may act on rather than show: C0 and C1 controls
 # (ESC, CSI, CR, BS, NUL), DEL, lone surrogates (undecodable bytes), the XML-illegal noncharacters, and the
@@ -65,19 +75,18 @@ def _line(label: str, style: str, message: str) -> Text:
 
 def set_quiet(quiet: bool) -> None:
     """Silence progress messages (errors still print); used with --json."""
-    global _quiet
-    _quiet = quiet
+    _settings.quiet = quiet
 
 
 def info(message: str) -> None:
     """A progress line on stderr."""
-    if not _quiet:
+    if not _settings.quiet:
         stderr.print(_line("", "", message))
 
 
 def step(message: str) -> None:
     """A headline for a stage of long work."""
-    if not _quiet:
+    if not _settings.quiet:
         stderr.print(_line("==>", "bold cyan", message))
 
 

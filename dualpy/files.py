@@ -13,7 +13,7 @@ _CHUNK = 1 << 20
 def sha256_file(path: Path) -> str:
     """The hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
+    with path.open("rb") as stream:
         for block in iter(lambda: stream.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -30,8 +30,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> Path
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
+            Path(temp_name).chmod(mode)
+        Path(temp_name).replace(path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise

@@ -133,7 +133,7 @@ def compile_launcher(output: Path, cc: str | None = None, extra_flags: Collectio
         temp.unlink(missing_ok=True)
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise BuildFailed(f"compiling the launcher with {compiler} failed: {last}")
-    os.replace(temp, output)
+    temp.replace(output)
     return output
 
 
@@ -174,9 +174,9 @@ def parse_interpreter_options(values: list[str]) -> dict[str, str]:
         request, sep, path = value.partition("=")
         if not sep or not _REQUEST_RE.match(request):
             raise UsageError(f"--python {value}: write it as 3.14=/path/to/python3.14 or 3.14t=/path/to/python3.14t")
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        if not (Path(path).is_file() and os.access(path, os.X_OK)):
             raise UsageError(f"--python {value}: {path} is not an executable file")
-        interpreters[request] = os.path.abspath(path)
+        interpreters[request] = os.path.abspath(path)  # noqa: PTH100 (collapses .., keeps symlinks; Path cannot)
     return interpreters
 
 
@@ -218,13 +218,14 @@ def install(prefix: Path, interpreters: Mapping[str, str], default: Variant = Va
     config.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=config.parent, delete=False, prefix=".dualpy-launcher.") as stream:
         stream.write(text)
-    os.chmod(stream.name, 0o644)
+    written = Path(stream.name)
+    written.chmod(0o644)
     try:
         compile_launcher(binary)
     except BaseException:
-        os.unlink(stream.name)
+        written.unlink()
         raise
-    os.replace(stream.name, config)
+    written.replace(config)
     link = prefix / "bin" / "python3"
     if link.is_symlink() or link.exists():
         link.unlink()

@@ -353,5 +353,5 @@ def plot(report: BenchReport, destination: Path) -> Path:
     axes.legend()
     temp = destination.with_name(f".{destination.name}.tmp.png")
     figure.savefig(temp, dpi=100)
-    os.replace(temp, destination)
+    temp.replace(destination)
     return destination

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from dualpy.engine import _client
 from dualpy.engine.images import image_exists
-from dualpy.tags import python_named_by
 from dualpy.errors import EngineUnavailable, image_absent
+from dualpy.tags import python_named_by
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from dualpy.engine import _client
-from dualpy.tags import python_named_by
 from dualpy.errors import BuildFailed, image_absent
+from dualpy.tags import python_named_by
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def build_base(suite: str | None = None, tag: str | None = None, debian_mirror: 
         rootfs = work / "rootfs"
         console.step(f"debootstrap {suite} from {mirror}")
         log_path = work / "debootstrap.log"
-        with open(log_path, "w") as log:
+        with log_path.open("w") as log:
             result = subprocess.run(debootstrap_command(suite, rootfs, mirror), stdout=log, stderr=subprocess.STDOUT)
         if result.returncode != 0:
             tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-5:]).strip()

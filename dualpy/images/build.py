@@ -157,7 +157,7 @@ def build_image(
     wheel_dirs = [download_image_wheels(item.recipe.minor, debian) for item in spec.pythons]
     log_path = _log_path(tag)
     with tempfile.TemporaryDirectory(prefix="dualpy-context-", dir=cache_dir()) as context_dir, \
-            open(log_path, "w") as log:
+            log_path.open("w") as log:
         context = write_context(spec, tarballs, wheel_dirs, Path(context_dir))
         installs = ", ".join(t.install_tag for t in spec.targets)
         console.step(f"building {tag} ({installs}; profile {profile}; {debian.name}; target {target}); "

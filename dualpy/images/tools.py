@@ -6,7 +6,6 @@ The host's pip settings (index, proxy, certificates) stay on the host: the build
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -61,7 +60,7 @@ def download_image_wheels(minor: PythonMinor, suite: Suite, templates: Path | No
     shutil.copyfile(templates / "requirements-interpreter.txt", temp / "interpreter-requirements.txt")
     shutil.copyfile(templates / "requirements-tools.txt", temp / "tool-requirements.txt")
     try:
-        os.replace(temp, target)
+        temp.replace(target)
     except OSError:  # a parallel build put the same wheels in place first
         shutil.rmtree(temp, ignore_errors=True)
     return target

@@ -6,17 +6,17 @@ REQUEST: {"wheelhouse": DIR, "wheels": [FILE, ...]}
 
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 from typing import IO, Any
 
 from elftools.elf.elffile import ELFFile  # type: ignore[import-not-found,import-untyped,unused-ignore]  # in the image's auditwheel venv only
 from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
 MAX_MEMBER = 256 << 20
-AUDITWHEEL = os.path.join(os.path.dirname(sys.executable), "auditwheel")
+AUDITWHEEL = str(Path(sys.executable).parent / "auditwheel")
 
 
 def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
@@ -76,7 +76,7 @@ def main() -> None:
     request = json.loads(sys.argv[1])
     report: list[dict[str, Any]] = []
     for wheel in request["wheels"]:
-        path = os.path.join(request["wheelhouse"], wheel)
+        path = str(Path(request["wheelhouse"]) / wheel)
         entry: dict[str, Any] = {"wheel": wheel}
         shown = subprocess.run([AUDITWHEEL, "show", "--json", path], capture_output=True, text=True)
         if shown.returncode == 0:

@@ -11,20 +11,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def main() -> None:
     request = json.loads(sys.argv[1])
-    work = tempfile.mkdtemp(prefix="dualpy-pyperformance-")
-    venv = os.path.join(work, "tool")
+    work = Path(tempfile.mkdtemp(prefix="dualpy-pyperformance-"))
+    venv = work / "tool"
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True, stdout=sys.stderr)
-    tool = os.path.join(venv, "bin")
-    subprocess.run([os.path.join(tool, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, stdout=sys.stderr)
+    tool = venv / "bin"
+    subprocess.run([str(tool / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     f"pyperformance=={request['version']}"], check=True, stdout=sys.stderr)
     installed = time.monotonic()
-    output = os.path.join(work, "result.json")
-    command = [os.path.join(tool, "pyperformance"), "run", "--python", sys.executable, "--output", output,
+    output = work / "result.json"
+    command = [str(tool / "pyperformance"), "run", "--python", sys.executable, "--output", str(output),
                "--benchmarks", ",".join(request["benchmarks"])]
     if request.get("fast"):
         command.append("--fast")
@@ -34,9 +35,9 @@ def main() -> None:
     # The benchmark venvs go under the working directory (pyperformance's default: ./venv/).
     # pyperformance exits non-zero when one benchmark fails but still writes the others: read what is there.
     completed = subprocess.run(command, cwd=work, stdout=sys.stderr)
-    if not os.path.exists(output):
+    if not output.exists():
         sys.exit(completed.returncode or 1)
-    with open(output) as handle:
+    with output.open() as handle:
         document = json.load(handle)
     document["dualpy"] = {"exit_code": completed.returncode, "install_seconds": round(installed - started, 1),
                           "run_seconds": round(time.monotonic() - installed, 1)}

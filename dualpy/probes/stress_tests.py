@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from packaging.tags import sys_tags
@@ -58,9 +59,10 @@ def tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_pytest(python: str, tests: str, threads: int, iterations: int, work: str) -> dict[str, Any]:
-    out = os.path.join(work, f"result-{threads}.json")
-    env = dict(os.environ, DUALPY_STRESS_OUT=out, PYTHONPATH=os.path.join(work, "plugin"),
+def run_pytest(python: str, tests: str, threads: int, iterations: int, work: Path) -> dict[str, Any]:
+    out = work / f"result-{threads}.json"
+    current = work / f"{out.name}.current"  # the plugin's name for it: DUALPY_STRESS_OUT + ".current"
+    env = dict(os.environ, DUALPY_STRESS_OUT=str(out), PYTHONPATH=str(work / "plugin"),
                PYTEST_ADDOPTS="", PYTHONDONTWRITEBYTECODE="1")
     command = [python, "-m", "pytest", "-p", "dualpy_stress_plugin", "-p", "no:cacheprovider",
                "--import-mode=importlib", f"--parallel-threads={threads}", f"--iterations={iterations}",
@@ -70,14 +72,13 @@ def run_pytest(python: str, tests: str, threads: int, iterations: int, work: str
                               "output": tail(completed.stdout + completed.stderr)}
     if completed.returncode < 0:
         result["signal"] = signal.Signals(-completed.returncode).name
-    if os.path.exists(out):
-        with open(out) as stream:
+    if out.exists():
+        with out.open() as stream:
             result.update(json.load(stream))
     else:
         result.update({"outcomes": {}, "failures": {}, "thread_unsafe": {}, "gil_enabled_at_end": None})
-    if os.path.exists(out + ".current"):
-        with open(out + ".current") as stream:
-            result["last_started"] = stream.read()
+    if current.exists():
+        result["last_started"] = current.read_text()
     return result
 
 
@@ -89,22 +90,21 @@ def main() -> None:
     if not wheels:
         print(json.dumps(report))
         return
-    work = tempfile.mkdtemp(prefix="dualpy-stress-")
-    venv = os.path.join(work, "venv")
-    subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True)
-    python = os.path.join(venv, "bin", "python")
+    work = Path(tempfile.mkdtemp(prefix="dualpy-stress-"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    python = str(venv / "bin" / "python")
     install = subprocess.run(
         [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", "pytest", "pytest-run-parallel",
-         *[os.path.join(request["wheelhouse"], w) for w in wheels]],
+         *[str(Path(request["wheelhouse"]) / w) for w in wheels]],
         capture_output=True, text=True)
     if install.returncode != 0:
         report["install_error"] = tail(install.stdout + install.stderr, 5)
         print(json.dumps(report))
         return
-    os.makedirs(os.path.join(work, "plugin"))
-    with open(os.path.join(work, "plugin", "dualpy_stress_plugin.py"), "w") as stream:
-        stream.write(PLUGIN)
-    tests = os.path.join(work, "tests")
+    (work / "plugin").mkdir(parents=True)
+    (work / "plugin" / "dualpy_stress_plugin.py").write_text(PLUGIN)
+    tests = str(work / "tests")
     shutil.copytree(request["tests"], tests)
     report["serial"] = run_pytest(python, tests, 1, 1, work)
     report["parallel"] = run_pytest(python, tests, request["threads"], request["iterations"], work)

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from pathlib import Path
 from typing import Any
 
 import packaging
@@ -57,7 +58,7 @@ def supported_tags(tags: set[Tag], version: tuple[int, int], freethreaded: bool)
 
 
 def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported: set[Tag]) -> dict[str, Any]:
-    path = os.path.join(request["wheelhouse"], wheel["file"])
+    path = str(Path(request["wheelhouse"]) / wheel["file"])
     _name, _version, _build, tags = parse_wheel_filename(wheel["file"])
     result: dict[str, Any] = {"file": wheel["file"], "matched": bool(tags & supported)}
     if not result["matched"]:
@@ -65,7 +66,7 @@ def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported:
     venv = f"/tmp/dualpy-verify/{index}"
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
-    python = os.path.join(venv, "bin", "python")
+    python = str(Path(venv) / "bin" / "python")
     install = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check",
                "--root-user-action=ignore", path]
     if not request["with_deps"]:
@@ -83,7 +84,7 @@ def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported:
         result["import"] = {"crashed": True, "output": tail(imported.stdout + imported.stderr),
                             "returncode": imported.returncode}
     if request.get("test_command"):
-        env["PATH"] = os.path.join(venv, "bin") + ":" + env.get("PATH", "")
+        env["PATH"] = str(Path(venv) / "bin") + ":" + env.get("PATH", "")
         env["VIRTUAL_ENV"] = venv
         tested = subprocess.run(["/bin/sh", "-c", request["test_command"]], capture_output=True, text=True,
                                 cwd="/tmp", env=env)

@@ -19,33 +19,44 @@ def archive_urls(texts: list[tuple[str, str]]) -> list[str]:
     """Return the main archive URLs (not -security, not deb-src) found in apt source files, in order."""
     urls: list[str] = []
     for name, text in texts:
-        if name.endswith(".sources"):
-            for stanza in text.split("\n\n"):
-                fields = {}
-                for line in stanza.splitlines():
-                    if line.startswith("#") or ":" not in line:
-                        continue
-                    key, _, value = line.partition(":")
-                    fields[key.strip().lower()] = value.strip()
-                if "deb" not in fields.get("types", "").split():
-                    continue
-                if fields.get("enabled", "yes").lower() == "no":
-                    continue
-                suites = fields.get("suites", "").split()
-                if suites and all("security" in s for s in suites):
-                    continue
-                urls.extend(fields.get("uris", "").split())
-        else:
-            for line in text.splitlines():
-                words = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()
-                if len(words) >= 3 and words[0] == "deb" and "security" not in words[2]:
-                    urls.append(words[1])
+        urls.extend(_deb822_urls(text) if name.endswith(".sources") else _one_line_urls(text))
     seen: list[str] = []
     for url in urls:
-        url = url.rstrip("/")
-        if url not in seen and "security" not in url:
-            seen.append(url)
+        trimmed = url.rstrip("/")
+        if trimmed not in seen and "security" not in trimmed:
+            seen.append(trimmed)
     return seen
+
+
+def _deb822_urls(text: str) -> list[str]:
+    """The URIs of a deb822 `.sources` file's enabled binary (`Types: deb`) stanzas that are not security-only."""
+    urls: list[str] = []
+    for stanza in text.split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line:
+                continue
+            key, _, value = line.partition(":")
+            fields[key.strip().lower()] = value.strip()
+        if "deb" not in fields.get("types", "").split():
+            continue
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
+        suites = fields.get("suites", "").split()
+        if suites and all("security" in s for s in suites):
+            continue
+        urls.extend(fields.get("uris", "").split())
+    return urls
+
+
+def _one_line_urls(text: str) -> list[str]:
+    """The URLs of a one-line-style `sources.list`'s `deb` lines whose suite is not a security suite."""
+    urls: list[str] = []
+    for line in text.splitlines():
+        words = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()
+        if len(words) >= 3 and words[0] == "deb" and "security" not in words[2]:
+            urls.append(words[1])
+    return urls
 
 
 def read_apt_sources() -> list[tuple[str, str]]:

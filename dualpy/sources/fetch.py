@@ -54,7 +54,7 @@ def download(url: str, destination: Path) -> None:
     """Download url into destination (a temp path the caller renames or removes)."""
     request = urllib.request.Request(url, headers={"User-Agent": "dualpy"})
     started = time.monotonic()
-    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response, open(destination, "wb") as out:
+    with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response, destination.open("wb") as out:
         total = int(response.headers.get("Content-Length") or 0)
         done = 0
         last_report = started
@@ -78,7 +78,7 @@ def _verify_into_cache(candidate: Path, release: Release, final: Path, served_by
             f"expects {release.sha256}: the file was removed; check the source or the recipe"
         )
     candidate.chmod(0o644)
-    os.replace(candidate, final)
+    candidate.replace(final)
     return FetchedSource(final, actual, served_by, cached=False)
 
 

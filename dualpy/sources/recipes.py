@@ -130,7 +130,16 @@ def parse_recipe(document: dict[str, Any], path: Path) -> Recipe:
         minor = PythonMinor.parse(str(document["minor"]))
     except (KeyError, UsageError):
         raise _fail(path, "needs minor = \"3.X\"") from None
-    variants = document.get("variants", {})
+    configure = _parse_variants(document.get("variants", {}), path)
+    profiles = _parse_profiles(document.get("profiles", {}), path)
+    releases = [_parse_release(entry, minor, path) for entry in document.get("releases", [])]
+    if not releases:
+        raise _fail(path, "has no [[releases]]")
+    return Recipe(minor, configure, profiles, tuple(releases), path)
+
+
+def _parse_variants(variants: dict[str, Any], path: Path) -> dict[Variant, tuple[str, ...]]:
+    """The configure flags of each variant; --disable-gil in the free-threaded variant's only."""
     configure: dict[Variant, tuple[str, ...]] = {}
     for variant in ALL_VARIANTS:
         if variant.value not in variants:
@@ -140,38 +149,43 @@ def parse_recipe(document: dict[str, Any], path: Path) -> Recipe:
         )
     if "--disable-gil" in configure[Variant.GIL] or "--disable-gil" not in configure[Variant.FREETHREADED]:
         raise _fail(path, "--disable-gil belongs in variants.freethreaded.configure and only there")
+    return configure
+
+
+def _parse_profiles(tables: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:
+    """The configure flags of each profile; every profile dualpy knows must be there."""
     profiles = {
         name: _string_list(table.get("configure"), path, f"profiles.{name}.configure")
-        for name, table in document.get("profiles", {}).items()
+        for name, table in tables.items()
     }
     missing = [p for p in PROFILES if p not in profiles]
     if missing:
         raise _fail(path, f"needs [profiles.{missing[0]}]")
-    releases = []
-    for entry in document.get("releases", []):
-        version = str(entry.get("version", ""))
-        match = RELEASE_RE.match(version)
-        if not match or PythonMinor.parse(version) != minor:
-            raise _fail(path, f"release {version!r} is not a {minor} version like {minor}.0")
-        sha256 = str(entry.get("sha256", "")).lower()
-        if not _SHA256_RE.match(sha256):
-            raise _fail(path, f"release {version}: sha256 must be 64 hex digits")
-        sources: list[Source] = []
-        if entry.get("url"):
-            sources.append(UpstreamSource(str(entry["url"])))
-        for alternative in entry.get("alternatives", []):
-            if "url" in alternative:
-                sources.append(UpstreamSource(str(alternative["url"])))
-            elif "debian" in alternative:
-                sources.append(DebianArchiveSource(str(alternative["debian"]).lstrip("/")))
-            else:
-                raise _fail(path, f"release {version}: an alternative needs url = ... or debian = ...")
-        if not sources:
-            raise _fail(path, f"release {version} has no source")
-        releases.append(Release(version, sha256, tuple(sources)))
-    if not releases:
-        raise _fail(path, "has no [[releases]]")
-    return Recipe(minor, configure, profiles, tuple(releases), path)
+    return profiles
+
+
+def _parse_release(entry: dict[str, Any], minor: PythonMinor, path: Path) -> Release:
+    """One [[releases]] entry: a version of this minor, its sha256, and at least one source."""
+    version = str(entry.get("version", ""))
+    match = RELEASE_RE.match(version)
+    if not match or PythonMinor.parse(version) != minor:
+        raise _fail(path, f"release {version!r} is not a {minor} version like {minor}.0")
+    sha256 = str(entry.get("sha256", "")).lower()
+    if not _SHA256_RE.match(sha256):
+        raise _fail(path, f"release {version}: sha256 must be 64 hex digits")
+    sources: list[Source] = []
+    if entry.get("url"):
+        sources.append(UpstreamSource(str(entry["url"])))
+    for alternative in entry.get("alternatives", []):
+        if "url" in alternative:
+            sources.append(UpstreamSource(str(alternative["url"])))
+        elif "debian" in alternative:
+            sources.append(DebianArchiveSource(str(alternative["debian"]).lstrip("/")))
+        else:
+            raise _fail(path, f"release {version}: an alternative needs url = ... or debian = ...")
+    if not sources:
+        raise _fail(path, f"release {version} has no source")
+    return Release(version, sha256, tuple(sources))
 
 
 def load_recipes(directory: Path | None = None) -> dict[PythonMinor, Recipe]:

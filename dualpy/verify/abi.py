@@ -117,21 +117,13 @@ def check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> CheckR
             continue
         modules[name[:suffix.start()]].append(name)
         if not any(_loads(name, abi, minors) for abi in abis):
-            freethreaded = _freethreaded_abis(abis) or "abi3t" in abis
-            stable = _STABLE_EXT.search(name)
-            abi3 = stable is not None and stable[1] == "abi3"
-            why = ": abi3 cannot load on a free-threaded build" if abi3 and freethreaded else ""
-            if stable is not None and stable[2] and min(minors, default=0) < _FIRST_ABI3T_MINOR:
-                why = ": the multiarch stable-ABI suffix loads from CPython 3.15 only (gh-122931)"
-            problems.add(f"{name} is {_describe(name)} in a wheel tagged {tagged}{why}")
+            problems.add(f"{name} is {_describe(name)} in a wheel tagged {tagged}{_why_unloadable(name, abis, minors)}")
             unloadable.add(name[:suffix.start()])
     for module, files in sorted(modules.items()):
         if module in unloadable:
             continue  # said above, file by file
-        for abi in sorted(abis - {"none"}):
-            if not any(_loads(f, abi, minors) for f in files):
-                problems.add(f"{module}: no file a {abi} build can load (the wheel is tagged {abi}; it holds "
-                             + ", ".join(f.rpartition("/")[2] for f in files) + ")")
+        for problem in _abis_missing_a_file(module, files, abis, minors):
+            problems.add(problem)
     if problems:
         return fail(wheel, EXT_SUFFIX, str(problems))
     if extensions:
@@ -139,6 +131,24 @@ def check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> CheckR
     if abis - {"none"}:
         return warn(wheel, EXT_SUFFIX, f"tagged {tagged} but holds no extension module")
     return passed(wheel, EXT_SUFFIX, "pure-Python wheel, no extensions")
+
+
+def _why_unloadable(name: str, abis: set[str], minors: set[int]) -> str:
+    """The reason, after a colon, that no claimed ABI loads this extension; '' when its description says it."""
+    freethreaded = _freethreaded_abis(abis) or "abi3t" in abis
+    stable = _STABLE_EXT.search(name)
+    abi3 = stable is not None and stable[1] == "abi3"
+    why = ": abi3 cannot load on a free-threaded build" if abi3 and freethreaded else ""
+    if stable is not None and stable[2] and min(minors, default=0) < _FIRST_ABI3T_MINOR:
+        why = ": the multiarch stable-ABI suffix loads from CPython 3.15 only (gh-122931)"
+    return why
+
+
+def _abis_missing_a_file(module: str, files: list[str], abis: set[str], minors: set[int]) -> list[str]:
+    """One problem per claimed ABI that loads none of a module's extension files."""
+    return [f"{module}: no file a {abi} build can load (the wheel is tagged {abi}; it holds "
+            + ", ".join(f.rpartition("/")[2] for f in files) + ")"
+            for abi in sorted(abis - {"none"}) if not any(_loads(f, abi, minors) for f in files)]
 
 
 def _python_key(tags: frozenset[Tag]) -> tuple[str, str]:

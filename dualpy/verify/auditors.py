@@ -64,7 +64,7 @@ def _abi3audit() -> Path:
         if installed.returncode != 0:
             last = (installed.stderr.strip().splitlines() or ["?"])[-1]
             raise BuildFailed(f"installing abi3audit failed ({last}): check the host's pip settings")
-        os.replace(temp, root)
+        temp.replace(root)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return executable

@@ -152,7 +152,7 @@ def _writable(path: Path) -> None:
     through a device such as /dev/stdout would be `-`'s job, and replacing one would break the system.
     """
     try:
-        mode = os.stat(path).st_mode
+        mode = path.stat().st_mode
     except FileNotFoundError:
         return
     except OSError as exc:
@@ -188,7 +188,7 @@ def write_reports(report: Report, json_path: Path | None, junit_path: Path | Non
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            with open(summary, "a", encoding="utf-8") as stream:
+            with Path(summary).open("a", encoding="utf-8") as stream:
                 stream.write(markdown + "\n")
         except OSError as exc:
             console.warn(f"cannot append to $GITHUB_STEP_SUMMARY ({summary}): {exc.strerror or exc}")

@@ -152,34 +152,43 @@ def _check_metadata(wheel: str, name: str, version: str, dist_info: str, names: 
         if errors[what]:
             problems.add(errors[what])
     if wheel_file is not None:
-        fields = _headers(wheel_file)
-        wheel_version = (fields.get("wheel-version") or [""])[0]
-        major, _, minor = wheel_version.partition(".")
-        if not (major.isdigit() and minor.isdigit()):
-            problems.add(f"WHEEL's Wheel-Version {wheel_version!r} is not MAJOR.MINOR")
-        elif int(major) != 1:
-            problems.add(f"Wheel-Version {wheel_version}: installers refuse a wheel format other than 1.x")
-        elif int(minor) > 0:
-            warnings.add(f"Wheel-Version {wheel_version} is newer than 1.0, which installers warn about")
-        purelib = (fields.get("root-is-purelib") or [""])[0].lower()
-        if purelib not in ("true", "false"):
-            problems.add(f"WHEEL's Root-Is-Purelib {purelib!r} is neither true nor false")
-        elif purelib == "true" and native:
-            problems.add("Root-Is-Purelib: true, but the wheel holds native code (it belongs in platlib)")
-        elif purelib == "false" and pure:
-            warnings.add("Root-Is-Purelib: false in a pure-Python wheel")
+        _check_wheel_format(_headers(wheel_file), native, pure, problems, warnings)
     if metadata is not None:
-        fields = _headers(metadata)
-        for key in ("metadata-version", "name", "version"):
-            if not fields.get(key):
-                problems.add(f"METADATA has no {key.title()}: field")
-        meta_name = (fields.get("name") or [""])[0]
-        meta_version = (fields.get("version") or [""])[0]
-        if meta_name and canonicalize_name(meta_name) != canonicalize_name(name):
-            problems.add(f"METADATA says Name: {meta_name}, the filename says {name}")
-        if meta_version and not _same_version(meta_version, version):
-            problems.add(f"METADATA says Version: {meta_version}, the filename says {version}")
+        _check_metadata_fields(_headers(metadata), name, version, problems)
     return verdict(wheel, METADATA, problems, warnings, f"{dist_info}: WHEEL and METADATA match the filename")
+
+
+def _check_wheel_format(fields: dict[str, list[str]], native: bool, pure: bool, problems: Findings,
+                        warnings: Findings) -> None:
+    """Add what WHEEL's Wheel-Version and Root-Is-Purelib say wrong (installers refuse) or odd (they warn)."""
+    wheel_version = (fields.get("wheel-version") or [""])[0]
+    major, _, minor = wheel_version.partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        problems.add(f"WHEEL's Wheel-Version {wheel_version!r} is not MAJOR.MINOR")
+    elif int(major) != 1:
+        problems.add(f"Wheel-Version {wheel_version}: installers refuse a wheel format other than 1.x")
+    elif int(minor) > 0:
+        warnings.add(f"Wheel-Version {wheel_version} is newer than 1.0, which installers warn about")
+    purelib = (fields.get("root-is-purelib") or [""])[0].lower()
+    if purelib not in ("true", "false"):
+        problems.add(f"WHEEL's Root-Is-Purelib {purelib!r} is neither true nor false")
+    elif purelib == "true" and native:
+        problems.add("Root-Is-Purelib: true, but the wheel holds native code (it belongs in platlib)")
+    elif purelib == "false" and pure:
+        warnings.add("Root-Is-Purelib: false in a pure-Python wheel")
+
+
+def _check_metadata_fields(fields: dict[str, list[str]], name: str, version: str, problems: Findings) -> None:
+    """Add METADATA's missing required fields, and a Name or Version that is not the filename's."""
+    for key in ("metadata-version", "name", "version"):
+        if not fields.get(key):
+            problems.add(f"METADATA has no {key.title()}: field")
+    meta_name = (fields.get("name") or [""])[0]
+    meta_version = (fields.get("version") or [""])[0]
+    if meta_name and canonicalize_name(meta_name) != canonicalize_name(name):
+        problems.add(f"METADATA says Name: {meta_name}, the filename says {name}")
+    if meta_version and not _same_version(meta_version, version):
+        problems.add(f"METADATA says Version: {meta_version}, the filename says {version}")
 
 
 def _same_version(text: str, version: str) -> bool:

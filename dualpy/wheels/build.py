@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -236,7 +235,7 @@ def _publish(run: _Run, output_dir: Path) -> None:
     staged = {record.filename: path for record in run.records for path in run.staging.glob(f"*/{record.filename}")}
     output_dir.mkdir(exist_ok=True)
     for name, path in staged.items():
-        os.replace(path, output_dir / name)
+        path.replace(output_dir / name)
     if run.request.write_manifest:
         write_manifest(output_dir, run.records)
 
@@ -252,7 +251,7 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
     output_dir = request.output_dir.absolute()
     started = time.monotonic()
     console.info(f"  full log: {log_path}")
-    with _staging_beside(output_dir) as staging, open(log_path, "w", buffering=1) as log:
+    with _staging_beside(output_dir) as staging, log_path.open("w", buffering=1) as log:
         run = _Run(request, project, pip_env, token, log_path, log, staging)
         _run_plans(run, plans)
         _publish(run, output_dir)

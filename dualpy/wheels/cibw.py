@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 import sys
@@ -162,7 +161,7 @@ def venv_python(chosen: CibuildwheelRelease) -> Path:
                 f"installing cibuildwheel {chosen.version} failed ({last}): check the host's pip settings"
             )
         try:
-            os.replace(temp, final)  # `python -m` keeps working after the move; console scripts would not
+            temp.replace(final)  # `python -m` keeps working after the move; console scripts would not
         except OSError:
             if not _usable(python):  # another dualpy finished first; use its copy, else the error stands
                 raise

@@ -126,8 +126,9 @@ def config_file_text(section: CibuildwheelTable, known: Set[str]) -> str | None:
     kept: CibuildwheelTable = {}
     for key, value in section.items():
         if isinstance(value, dict) and "enable" in value:
-            value = {**value, "enable": [g for g in _enable_list(value["enable"]) if g in known]}
-        kept[key] = value
+            kept[key] = {**value, "enable": [g for g in _enable_list(value["enable"]) if g in known]}
+        else:
+            kept[key] = value
     if "enable" in kept:
         kept["enable"] = [g for g in _enable_list(kept["enable"]) if g in known]
     lines = ["# Written by dualpy: the project's [tool.cibuildwheel] without the enable groups this release rejects.",

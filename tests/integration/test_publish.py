@@ -48,8 +48,8 @@ def _start_registry(directory: Path, auth: bool) -> tuple[subprocess.Popen[bytes
         f"storage:\n  filesystem:\n    rootdirectory: {directory / 'data'}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n{auth_block}"
     )
-    log = open(directory / "registry.log", "wb")
-    process = subprocess.Popen([binary, "serve", str(directory / "config.yml")], stdout=log, stderr=log)
+    with (directory / "registry.log").open("wb") as log:  # the registry keeps its own copy of the descriptor
+        process = subprocess.Popen([binary, "serve", str(directory / "config.yml")], stdout=log, stderr=log)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -176,7 +176,7 @@ def test_save_load_round_trip_and_corrupt_archive(dual_image: str, tmp_path: Pat
     flipped = tmp_path / "flipped.tar"
     shutil.copyfile(archive, flipped)
     shutil.copyfile(tmp_path / "image.tar.sha256", tmp_path / "flipped.tar.sha256")
-    with open(flipped, "r+b") as stream:
+    with flipped.open("r+b") as stream:
         stream.seek(archive.stat().st_size // 2)
         byte = stream.read(1)
         stream.seek(-1, 1)
@@ -185,7 +185,7 @@ def test_save_load_round_trip_and_corrupt_archive(dual_image: str, tmp_path: Pat
     assert result.returncode == 2 and "is corrupt" in result.stderr and "Traceback" not in result.stderr
 
     truncated = tmp_path / "truncated.tar"
-    with open(archive, "rb") as source, open(truncated, "wb") as target:
+    with archive.open("rb") as source, truncated.open("wb") as target:
         target.write(source.read(archive.stat().st_size // 3))
     result = run_dualpy("images", "load", str(truncated), check=False)
     assert result.returncode == 2 and "truncated.tar" in result.stderr and "Traceback" not in result.stderr

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_abi3_project_gets_abi3_for_gil_and_a_cp313t_wheel_and_says_why(test_whe
 
 def test_uv_frontend_project_keeps_its_own_settings_and_reaches_the_index_through_the_host_ca(test_wheelhouse):
     _, results = test_wheelhouse
-    log = open(results["uv-frontend"]["log"]).read()
+    log = Path(results["uv-frontend"]["log"]).read_text()
     assert "--installer=uv" in log
     assert log.count("before-build ran with DUALPY_PROJECT_ENV=kept") == 2  # its environment survived the merge
     assert log.count("uv test ok kept 3.13.15") == 2  # its test-command ran in both interpreters

@@ -83,3 +83,12 @@ def test_the_whole_document_names_the_machine(performance):
     text = performance.render({"machine": {"node": "vm", "cpu": "AMD EPYC", "cores": 2, "memory_gib": 23.5,
                                            "kernel": "6.1", "saved": "2026-11-25 17:30 UTC"}})
     assert "Machine: `vm`, 2 × AMD EPYC, 23.5 GiB" in text
+
+
+def test_every_step_has_a_runner_and_a_runner_reads_earlier_results_only_when_it_runs(performance):
+    import argparse
+
+    runners = performance.step_runners({}, argparse.Namespace(lock=None, cold=False, fast=True), ("nbody",))
+    assert set(runners) == set(performance.STEPS)
+    with pytest.raises(KeyError, match="builds"):  # bench-313 needs build-313's tag: looked up now, not before
+        runners["bench-313"]()

@@ -87,8 +87,8 @@ def _parses(args: list[str]) -> None:
 
 def test_every_suggested_command_runs_as_written(tmp_path):
     from dualpy.errors import image_absent
-    from dualpy.tags import python_named_by
     from dualpy.sources.recipes import find_release
+    from dualpy.tags import python_named_by
     from dualpy.verify import wheel_paths
 
     named = ("dualpy/cpython:3.13.15", "dualpy/cpython:3.14")

@@ -15,7 +15,7 @@ def captured(monkeypatch):
     """What console.* prints to stderr, as plain text."""
     buffer = io.StringIO()
     monkeypatch.setattr(console, "stderr", Console(file=buffer, width=300, highlight=False, soft_wrap=True))
-    monkeypatch.setattr(console, "_quiet", False)
+    monkeypatch.setattr(console._settings, "quiet", False)
     return buffer
 
 
@@ -36,7 +36,7 @@ def test_messages_never_carry_live_control_characters(captured, call):
 
 
 def test_quiet_silences_progress_but_not_problems(captured, monkeypatch):
-    monkeypatch.setattr(console, "_quiet", True)
+    monkeypatch.setattr(console._settings, "quiet", True)
     console.info("progress")
     console.step("stage")
     console.warn("careful")
@@ -45,11 +45,11 @@ def test_quiet_silences_progress_but_not_problems(captured, monkeypatch):
 
 
 def test_set_quiet_sets_and_clears(monkeypatch):
-    monkeypatch.setattr(console, "_quiet", False)
+    monkeypatch.setattr(console._settings, "quiet", False)
     console.set_quiet(True)
-    assert console._quiet is True
+    assert console._settings.quiet is True
     console.set_quiet(False)
-    assert console._quiet is False
+    assert console._settings.quiet is False
 
 
 def test_labels_are_styled_on_a_terminal(monkeypatch):

@@ -516,7 +516,7 @@ def test_python3_link_finds_the_configuration(target: Target, tmp_path: Path) ->
 
 def test_working_directory_longer_than_path_max_is_refused(target: Target, tmp_path: Path) -> None:
     (tmp_path / ".python-version").write_text("3.13t\n")
-    original = os.getcwd()
+    original = Path.cwd()
     directory = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for _ in range(18):  # 18 x 251 bytes: past PATH_MAX

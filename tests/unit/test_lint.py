@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,17 @@ def test_ruff_finds_nothing():
     assert ruff, "ruff is missing: pip install -e '.[test]'"
     result = subprocess.run([ruff, "check", "dualpy", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_lint_net_stays_wide():
+    """The rule families pypa/build and cibuildwheel use, a complexity cap of 12, and each ignore with its reason."""
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert {"I", "SIM", "RET", "ARG", "PTH", "PL", "C90", "SLF"} <= set(lint["select"])
+    assert lint["mccabe"]["max-complexity"] == 12
+    text = (ROOT / "pyproject.toml").read_text()
+    for code in lint["ignore"]:
+        line = next(line for line in text.splitlines() if f'"{code}",' in line)
+        assert "#" in line, f"{code} is ignored without a reason"
 
 
 def test_mypy_strict_finds_nothing():

@@ -272,7 +272,7 @@ def test_signed_index_of_a_suite_without_sources(archive, tmp_path):
         signed.signed_index("trixie", f"file://{archive}", [], tmp_path / "cache")
 
 
-def test_signed_index_unreachable_and_nothing_cached(tmp_path, monkeypatch):
+def test_signed_index_unreachable_and_nothing_cached(tmp_path):
     with pytest.raises(SourceUnavailable, match="nowhere/dists/trixie/InRelease"):
         signed.signed_index("trixie", f"file://{tmp_path}/nowhere", [], tmp_path / "cache")
 

@@ -221,8 +221,7 @@ def test_truncated_bzip2_stream_fails_zip(tmp_path):
     assert zip_message(tmp_path, items) == "demo/__init__.py is corrupt: the compressed stream ends early"
 
 
-def _lzma_payload(data: bytes, *, lc: int = 3, lp: int = 0, pb: int = 2, dict_size: int = 8 * MiB,
-                  end_marker: bool = True) -> bytes:
+def _lzma_payload(data: bytes, *, lc: int = 3, lp: int = 0, pb: int = 2, dict_size: int = 8 * MiB) -> bytes:
     options = {"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dict_size}
     compressed = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[options])
     packed = (pb * 5 + lp) * 9 + lc

@@ -80,7 +80,7 @@ def test_bad_wheelhouse_exits_2(tmp_path, capsys, setup):
     assert "wheelhouse" in capsys.readouterr().err
 
 
-def test_static_only_verify_of_a_good_and_a_bad_wheel_exits_1(tmp_path, capsys):
+def test_static_only_verify_of_a_good_and_a_bad_wheel_exits_1(tmp_path):
     from tests.unit.test_verify_static import make_wheel
 
     make_wheel(tmp_path, "demo-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl",
@@ -205,7 +205,7 @@ def test_report_path_that_is_a_fifo_is_refused_without_hanging(tmp_path, through
         path.symlink_to(fifo)
     with pytest.raises(UsageError, match="is not a regular file .* or to stdout with '-'"):
         write_reports(sample(), None, path, None)
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

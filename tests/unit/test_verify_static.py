@@ -562,7 +562,7 @@ def test_bytes_before_the_first_member_fail_zip(tmp_path):
 
 def test_data_descriptors_are_accepted(tmp_path):
     path = tmp_path / PURE
-    with open(path, "wb") as raw, zipfile.ZipFile(_Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as archive:
+    with path.open("wb") as raw, zipfile.ZipFile(_Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in wheel_members(PURE, PURE_FILES).items():
             archive.writestr(name, data)
     assert verdicts(check_wheel(path)[0]) == GOOD

@@ -83,11 +83,11 @@ def test_nothing_ran_and_install_errors() -> None:
 
 
 def test_settings_bounds() -> None:
-    assert StressSettings(2, 1, Path(".")).threads == 2
+    assert StressSettings(2, 1, Path()).threads == 2
     with pytest.raises(UsageError, match="at least 2 threads"):
-        StressSettings(1, 1, Path("."))
+        StressSettings(1, 1, Path())
     with pytest.raises(UsageError, match="--iterations 0"):
-        StressSettings(2, 0, Path("."))
+        StressSettings(2, 0, Path())
     assert default_threads() >= 2
 
 

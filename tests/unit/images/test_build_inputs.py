@@ -57,7 +57,7 @@ def test_tool_wheels_are_fetched_for_the_suite_glibc_and_the_minor(tmp_path):
 
 
 def test_build_progress_counts_steps_cache_hits_and_reads_the_dedupe_line(tmp_path):
-    with open(tmp_path / "log", "w") as log:
+    with (tmp_path / "log").open("w") as log:
         progress = BuildProgress(log)
         for line in ("Step 1/3 : FROM x", " ---> Using cache", "Step 2/3 : RUN y",
                      '{"root": "/opt/python", "files_linked": 7, "bytes_saved": 1234}'):

@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-import os
 
 from dualpy.paths import data_dir
 
@@ -25,7 +24,7 @@ def test_identical_files_across_minors_share_an_inode(tmp_path, capsys):
     load_dedupe().main(str(root))
     summary = json.loads(capsys.readouterr().out)
     assert summary == {"root": str(root), "files_linked": 2, "bytes_saved": 1200}
-    inodes = {os.stat(root / i / "lib" / "same.py").st_ino for i in ("cp313-cp313", "cp313-cp313t", "cp314-cp314")}
+    inodes = {(root / i / "lib" / "same.py").stat().st_ino for i in ("cp313-cp313", "cp313-cp313t", "cp314-cp314")}
     assert len(inodes) == 1
-    assert os.stat(root / "cp314-cp314" / "lib" / "same-size.py").st_ino not in inodes
+    assert (root / "cp314-cp314" / "lib" / "same-size.py").stat().st_ino not in inodes
     assert (root / "cp313-cp313" / "lib" / "own.py").read_text() == "cp313-cp313"

@@ -96,7 +96,7 @@ def test_a_variant_the_project_skips_is_reported_and_the_other_still_lands(tmp_p
 
 
 def test_a_skipping_process_does_not_count_as_failed():
-    process = CibuildwheelProcess(one_plan(), Path("."), {}, CibuildwheelOutput(io.StringIO(), ()))
+    process = CibuildwheelProcess(one_plan(), Path(), {}, CibuildwheelOutput(io.StringIO(), ()))
     process.code = NOTHING_SELECTED_EXIT
     assert process.selected_nothing and not process.failed
 
@@ -190,7 +190,7 @@ def test_bad_input_is_one_line_exit_2_and_no_wheelhouse(tmp_path, capsys, args, 
 
 
 def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings())
+    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", PipSettings)
 
     def down():
         raise EngineUnavailable("no Docker engine answers (refused): start one")
@@ -200,7 +200,7 @@ def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monke
             "--output-dir", str(tmp_path / "w")]
     assert main(argv) == 2
     assert capsys.readouterr().err.strip().splitlines() == ["error: no Docker engine answers (refused): start one"]
-    monkeypatch.setattr("dualpy.engine._client.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine._client.client", object)
     monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
@@ -209,7 +209,7 @@ def test_engine_down_and_missing_image_are_one_line_each(tmp_path, capsys, monke
 
 
 def test_a_missing_multi_python_image_names_the_command_that_builds_it(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("dualpy.engine._client.client", lambda: object())
+    monkeypatch.setattr("dualpy.engine._client.client", object)
     monkeypatch.setattr("dualpy.engine.image_exists", lambda tag: False)
     argv = ["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13,3.14,3.15",
             "--image", "dualpy/cpython:multi", "--output-dir", str(tmp_path / "w")]
@@ -249,7 +249,7 @@ def test_print_config_shows_the_merged_settings_without_building(capsys, monkeyp
 
 
 def test_print_config_of_three_minors_shows_both_releases(capsys, monkeypatch):
-    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", lambda: PipSettings())
+    monkeypatch.setattr("dualpy.wheels.build.host_pip_settings", PipSettings)
     monkeypatch.setattr("dualpy.wheels.build.venv_python", lambda release: Path(sys.executable))
     monkeypatch.setattr("dualpy.wheels.build.selected_identifiers",
                         lambda python, project, env, config_file=None: env["CIBW_BUILD"].split())

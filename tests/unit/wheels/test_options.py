@@ -15,14 +15,14 @@ from tests.unit.wheels.support import PIP_ENV, one_plan
 
 
 def test_selection_image_and_freethreading_group():
-    env = cibuildwheel_environment(one_plan(), Project(Path("."), False, {}), {}, host_env={}, run_token="t1")
+    env = cibuildwheel_environment(one_plan(), Project(Path(), False, {}), {}, host_env={}, run_token="t1")
     assert env["CIBW_BUILD"] == "cp313-manylinux_x86_64 cp313t-manylinux_x86_64"
     assert env["CIBW_ARCHS_LINUX"] == "x86_64"
     assert env["CIBW_MANYLINUX_X86_64_IMAGE"] == "dualpy/cpython:3.13.15"
     assert env["CIBW_ENABLE"] == "cpython-freethreading"
     assert env["CIBW_CONTAINER_ENGINE_LINUX"] == "docker; create_args: --label=io.dualpy.wheels-run=t1"
     assert "CIBW_SKIP" not in env and "CIBW_TEST_COMMAND" not in env and "CIBW_ENVIRONMENT_LINUX" not in env
-    gil_only = cibuildwheel_environment(one_plan(variants=(Variant.GIL,)), Project(Path("."), False, {}), {},
+    gil_only = cibuildwheel_environment(one_plan(variants=(Variant.GIL,)), Project(Path(), False, {}), {},
                                         host_env={})
     assert "CIBW_ENABLE" not in gil_only
 
@@ -30,20 +30,20 @@ def test_selection_image_and_freethreading_group():
 def test_project_settings_are_kept_and_ours_come_after_its_environment():
     table = {"environment": {"CFLAGS": "-O1", "OPT": "$HOME/x"}, "test-command": "pytest",
              "build-frontend": "build[uv]", "before-build": "echo hi"}
-    env = cibuildwheel_environment(one_plan(), Project(Path("."), False, table), PIP_ENV, host_env={})
+    env = cibuildwheel_environment(one_plan(), Project(Path(), False, table), PIP_ENV, host_env={})
     assert env["CIBW_ENVIRONMENT_LINUX"].startswith('CFLAGS="-O1" OPT="$HOME/x" PIP_CERT=')
     parsed = parse_environment(env["CIBW_ENVIRONMENT_LINUX"]).as_dictionary({"HOME": "/root"})
     assert parsed["OPT"] == "/root/x" and parsed["CFLAGS"] == "-O1"
     assert parsed["PIP_EXTRA_INDEX_URL"] == PIP_ENV["PIP_EXTRA_INDEX_URL"]
     # options dualpy does not need are left for cibuildwheel to read from pyproject.toml
     assert not {"CIBW_TEST_COMMAND", "CIBW_BUILD_FRONTEND", "CIBW_BEFORE_BUILD"} & set(env)
-    override = cibuildwheel_environment(one_plan(), Project(Path("."), False, table), {}, test_command="true",
+    override = cibuildwheel_environment(one_plan(), Project(Path(), False, table), {}, test_command="true",
                                         host_env={})
     assert override["CIBW_TEST_COMMAND"] == "true"
 
 
 def test_a_host_cibw_environment_is_the_base_instead_of_the_project_one():
-    project = Project(Path("."), False, {"environment": "A=1"})
+    project = Project(Path(), False, {"environment": "A=1"})
     env = cibuildwheel_environment(one_plan(), project, {"PIP_CERT": "/host/ca"},
                                    host_env={"CIBW_ENVIRONMENT": "B=2"})
     assert env["CIBW_ENVIRONMENT_LINUX"] == "B=2 PIP_CERT=/host/ca"
@@ -51,7 +51,7 @@ def test_a_host_cibw_environment_is_the_base_instead_of_the_project_one():
 
 def test_overrides_with_their_own_environment_get_the_settings_by_environment_pass():
     table = {"environment-pass": ["TOKEN"], "overrides": [{"select": "cp313t-*", "environment": {"X": "1"}}]}
-    env = cibuildwheel_environment(one_plan(), Project(Path("."), False, table), PIP_ENV, host_env={})
+    env = cibuildwheel_environment(one_plan(), Project(Path(), False, table), PIP_ENV, host_env={})
     assert "CIBW_ENVIRONMENT_LINUX" not in env
     assert env["CIBW_ENVIRONMENT_PASS_LINUX"] == "TOKEN PIP_CERT PIP_EXTRA_INDEX_URL"
     assert process_environment(env, PIP_ENV)["PIP_CERT"] == PIP_ENV["PIP_CERT"]
@@ -59,13 +59,13 @@ def test_overrides_with_their_own_environment_get_the_settings_by_environment_pa
 
 def test_pip_settings_stay_out_of_the_host_process_when_they_travel_in_cibw_environment(monkeypatch):
     monkeypatch.delenv("PIP_CERT", raising=False)
-    env = cibuildwheel_environment(one_plan(), Project(Path("."), False, {}), PIP_ENV, host_env={})
+    env = cibuildwheel_environment(one_plan(), Project(Path(), False, {}), PIP_ENV, host_env={})
     assert "PIP_CERT" not in process_environment(env, PIP_ENV)
 
 
 def test_the_projects_container_engine_keeps_its_arguments_and_gains_the_run_label():
     table = {"container-engine": {"name": "docker", "create-args": ["--network=host", "--cpus=2"]}}
-    env = cibuildwheel_environment(one_plan(), Project(Path("."), False, table), {}, host_env={}, run_token="r")
+    env = cibuildwheel_environment(one_plan(), Project(Path(), False, table), {}, host_env={}, run_token="r")
     assert env["CIBW_CONTAINER_ENGINE_LINUX"] == (
         "name:docker; create-args:--network=host --cpus=2; create-args: --label=io.dualpy.wheels-run=r")
     from cibuildwheel.oci_container import OCIContainerEngineConfig

@@ -29,7 +29,7 @@ def test_plan_selects_exactly_the_two_identifiers_of_this_arch_and_the_default_i
 def test_manylinux_leaves_the_image_to_cibuildwheel():
     (plan,) = plan_builds(releases_of(["3.13"]), ALL_VARIANTS, None, True, arch="x86_64")
     assert plan.image is None
-    assert not any(k.startswith("CIBW_MANYLINUX") for k in cibuildwheel_environment(plan, Project(Path("."), False, {}),
+    assert not any(k.startswith("CIBW_MANYLINUX") for k in cibuildwheel_environment(plan, Project(Path(), False, {}),
                                                                                     {}, host_env={}))
 
 
@@ -64,7 +64,7 @@ def test_split_keeps_each_variants_pythons_together():
 # --- issue 11: 3.13, 3.14 and 3.15 in one command, one multi-Python image ---
 
 def _env(plan):
-    return cibuildwheel_environment(plan, Project(Path("."), False, {}), {}, host_env={})
+    return cibuildwheel_environment(plan, Project(Path(), False, {}), {}, host_env={})
 
 
 def test_three_minors_in_one_image_make_one_run_per_release():
