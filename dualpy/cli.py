@@ -38,8 +38,8 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
-                                 help="Print dualpy's version and exit."),
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,  # noqa: ARG001
+                                 help="Print dualpy's version and exit."),  # handled by its eager callback
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
     if debug:

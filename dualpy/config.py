@@ -151,7 +151,7 @@ def read_config_file(path: Path) -> tuple[dict[str, Any], str]:
     """The [tool.dualpy] table of a --config-file (a pyproject.toml-shaped TOML file), read at most 1 MiB."""
     if not path.is_file():
         raise UsageError(f"--config-file {path}: no such file (give a TOML file with a [tool.dualpy] table)")
-    with open(path, "rb") as stream:
+    with path.open("rb") as stream:
         data = stream.read(MAX_PYPROJECT_BYTES + 1)
     if len(data) > MAX_PYPROJECT_BYTES:
         raise ConfigurationError(f"{path}: larger than {MAX_PYPROJECT_BYTES} bytes; not a configuration file")
@@ -179,7 +179,7 @@ def resolve(project: Path, env: Mapping[str, str], cli: Mapping[str, Any],
         if env.get(variable, "") != "":  # an empty variable is unset, as CI templates leave them
             setting = Setting(_from_env(key, env[variable], variable), variable)
         flag = cli.get(key)
-        if flag is not None and flag != [] and flag != ():
+        if flag is not None and flag not in ([], ()):
             setting = Setting(list(flag) if isinstance(flag, (list, tuple)) else flag,
                               (flag_names or {}).get(key, f"--{key}"))
         _validate(key, setting.value, setting.source)

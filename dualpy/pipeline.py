@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from dualpy import console, engine
 from dualpy.errors import BuildFailed, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
+from dualpy.options import PipelineOptions, StressRequest
 from dualpy.verify import verify_wheelhouse
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
 from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
-from dualpy.options import PipelineOptions, StressRequest
 from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
 from dualpy.wheels.project import Project
 
@@ -173,10 +172,10 @@ def _publish(run: _Run, report: Report) -> dict[str, str]:
     options = run.options
     output_dir = options.output_dir
     for wheel in (run.staging / "wheels").glob("*.whl"):
-        os.replace(wheel, output_dir / wheel.name)
+        wheel.replace(output_dir / wheel.name)
     extra: list[dict[str, Any]] = []
     if run.sdist:
-        os.replace(run.sdist, output_dir / run.sdist.name)
+        run.sdist.replace(output_dir / run.sdist.name)
         extra.append({"filename": run.sdist.name, "kind": "sdist",
                       "project": run.wheels[0].project if run.wheels else "",
                       "sha256": sha256_file(output_dir / run.sdist.name)})

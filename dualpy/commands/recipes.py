@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import typer
@@ -104,5 +103,5 @@ def add(
         raise UsageError(f"no recipe for Python {minor}: create recipes/{minor}.toml from the newest one "
                          "(change minor, keep [variants] and [profiles]), then run this again")
     text = insert_release(recipe.path.read_text(), entry, version, recipe.path)
-    atomic_write_text(recipe.path, text, mode=os.stat(recipe.path).st_mode & 0o777)
+    atomic_write_text(recipe.path, text, mode=recipe.path.stat().st_mode & 0o777)
     console.info(f"added {version} to {recipe.path}")

@@ -153,8 +153,8 @@ def save(tags: list[str], output: Path) -> ArchiveResult:
             writer = _HashingWriter(stream)
             console.step(f"saving {', '.join(tags)} to {output}")
             engine.save_image(tags, writer)  # type: ignore[arg-type]  # duck-typed: write() is all it uses
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, output)
+        Path(temp_name).chmod(0o644)
+        Path(temp_name).replace(output)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
@@ -167,7 +167,7 @@ def _expected_checksum(archive: Path) -> str | None:
     sidecar = checksum_path(archive)
     if not sidecar.is_file():
         return None
-    with open(sidecar, "rb") as stream:
+    with sidecar.open("rb") as stream:
         words = stream.read(4096).decode("ascii", errors="replace").split()
     if not words or len(words[0]) != 64 or any(c not in "0123456789abcdef" for c in words[0]):
         raise UsageError(f"{sidecar} does not hold a sha256: remove it or restore it from the sender")
@@ -219,6 +219,6 @@ def load(archive: Path) -> ArchiveResult:
     check_archive(archive)
     engine.ensure_running()
     console.step(f"loading {archive}")
-    with open(archive, "rb") as stream:
+    with archive.open("rb") as stream:
         loaded = engine.load_image(stream)
     return ArchiveResult(str(archive), actual, archive.stat().st_size, loaded, round(time.monotonic() - started, 1))

@@ -17,7 +17,7 @@ from dualpy.wheels.project import Project
 _BUILD_ARTIFACTS = ("build", "dist", "*.egg-info", "__pycache__", ".venv", ".tox", ".nox", "wheelhouse")
 
 
-def ignore_artifacts(directory: str, names: list[str]) -> set[str]:
+def ignore_artifacts(_directory: str, names: list[str]) -> set[str]:
     """The names copytree leaves out: earlier build output, virtual environments, dualpy's staging dirs."""
     return {n for n in names if any(fnmatch.fnmatch(n, p) for p in _BUILD_ARTIFACTS) or ".dualpy-" in n}
 

@@ -12,8 +12,8 @@ import pytest
 
 from dualpy.cli import main
 from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
-from dualpy.pipconfig import PipSettings
 from dualpy.options import releases_of
+from dualpy.pipconfig import PipSettings
 from dualpy.wheels import WheelsRequest, build, build_wheels
 from dualpy.wheels.runner import (
     NOTHING_SELECTED_EXIT,
@@ -165,7 +165,7 @@ def test_313_314_315_build_six_wheels_by_two_releases_into_one_manifest(tmp_path
 
 def test_a_request_refuses_zero_jobs():
     with pytest.raises(Exception, match="--jobs 0"):
-        WheelsRequest(Path("."), releases_of(["3.13"]), jobs=0)
+        WheelsRequest(Path(), releases_of(["3.13"]), jobs=0)
 
 
 # --- the CLI ---

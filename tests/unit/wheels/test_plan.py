@@ -8,10 +8,10 @@ import pytest
 
 from dualpy.errors import UsageError
 from dualpy.images import default_tag, default_tag_for
+from dualpy.options import releases_of
 from dualpy.sources.recipes import find_release
 from dualpy.tags import ALL_VARIANTS, Variant
 from dualpy.wheels import Project, cibuildwheel_environment, plan_builds, split_plan
-from dualpy.options import releases_of
 from dualpy.wheels.plan import image_build_python
 from tests.unit.wheels.support import one_plan
 

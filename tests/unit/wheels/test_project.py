@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dualpy import sdist as sdist_module
 from dualpy.errors import UsageError
 from dualpy.wheels import load_project
-from dualpy import sdist as sdist_module
 from tests.unit.wheels.support import PROJECTS
 
 
