@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent.parent.parent
 def test_ruff_finds_nothing():
     ruff = shutil.which("ruff")
     assert ruff, "ruff is missing: pip install -e '.[test]'"
-    result = subprocess.run([ruff, "check", "dualpy", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([ruff, "check", "dualpy", "tests", "benchmarks", "docs"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 
 
