@@ -20,7 +20,7 @@ ROOT = Path(__file__).parent.parent.parent
 def _setup(tmp_path: Path, *args: str, version: tuple[int, int, int]) -> subprocess.CompletedProcess[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    claims = ("import sys; sys.version_info = {0!r}; sys.version = '{1} (stand-in)'; "
+    claims = ("import sys; sys.version_info = {!r}; sys.version = '{} (stand-in)'; "
               "exec(compile(sys.stdin.read(), '<stdin>', 'exec'))").format(version, ".".join(map(str, version)))
     python3 = bin_dir / "python3"  # a real interpreter that reports another version
     python3.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -c {shlex.quote(claims)}\n")
