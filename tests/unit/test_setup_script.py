@@ -7,7 +7,6 @@ whole setup runs in fresh Debian containers in tests/integration/test_setup.py.
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess
@@ -27,7 +26,7 @@ def _setup(tmp_path: Path, *args: str, version: tuple[int, int, int]) -> subproc
     python3.chmod(0o755)
     dirname = shutil.which("dirname")
     assert dirname
-    os.symlink(dirname, bin_dir / "dirname")
+    (bin_dir / "dirname").symlink_to(dirname)
     return subprocess.run(["/bin/bash", str(ROOT / ".ci" / "setup"), *args], capture_output=True, text=True,
                           env={"PATH": str(bin_dir), "HOME": str(tmp_path)}, timeout=60)
 
