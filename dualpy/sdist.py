@@ -6,9 +6,11 @@ read sdists through this module, so the bounds and the error for a broken archiv
 
 from __future__ import annotations
 
+import copy
+import os
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +113,113 @@ def read_top(sdist: Path) -> SdistTop:
     except _READ_ERRORS as exc:
         raise _unreadable(sdist, exc) from None
     return SdistTop(sdist, root, has_setup_py, None)
+
+
+# ---- extraction that does not trust the runtime's tarfile -------------------------------------------------------
+# tarfile's extraction filters (PEP 706) arrived in 3.11.4, and Debian 12's 3.11.2 has none; the filters themselves
+# had bypasses fixed as late as 3.13.4 (cpython#135034). So every member is checked here first, on names alone and
+# before anything is written; the `data` filter still runs where the runtime has it.
+
+
+def symlink_names(members: Iterable[tarfile.TarInfo]) -> frozenset[str]:
+    """The normalised names of the archive's symbolic links."""
+    return frozenset("/".join(_parts(m.name)) for m in members if m.issym())
+
+
+def _parts(name: str) -> list[str]:
+    """A member name's path components, without empty and '.' ones."""
+    return [part for part in name.split("/") if part not in ("", ".")]
+
+
+def _path_problem(name: str, links: frozenset[str], what: str) -> str | None:
+    """Why a path inside the archive (a member name or a hard link's target) could leave the tree, or None."""
+    if name.startswith("/"):
+        return f"has an absolute {what}"
+    parts = _parts(name)
+    if not parts:
+        return f"has an empty {what}"
+    if ".." in parts:
+        return f"has '..' in its {what}"
+    for end in range(1, len(parts)):
+        if "/".join(parts[:end]) in links:
+            return f"has a {what} that goes through the symbolic link {'/'.join(parts[:end])!r}"
+    return None
+
+
+def _symlink_problem(member: tarfile.TarInfo, links: frozenset[str]) -> str | None:
+    """Why a symbolic link could point outside the tree, or None: its target is resolved from the link's directory.
+
+    A target may end at another link (which is checked the same way) but may not pass through one: a link's '..'
+    is the parent of where the link points, not of the link.
+    """
+    target = member.linkname
+    if target.startswith("/"):
+        return f"is a symbolic link to the absolute path {target!r}"
+    if not target:
+        return "is a symbolic link with an empty target"
+    where = _parts(member.name)[:-1]
+    steps = _parts(target)
+    for position, step in enumerate(steps):
+        if step == "..":
+            if not where:
+                return f"is a symbolic link that points outside the archive ({target!r})"
+            where.pop()
+            continue
+        where.append(step)
+        if position < len(steps) - 1 and "/".join(where) in links:
+            return f"is a symbolic link whose target goes through the symbolic link {'/'.join(where)!r}"
+    return None
+
+
+def unsafe_reason(member: tarfile.TarInfo, links: frozenset[str]) -> str | None:
+    """Why extracting member could write or point outside the destination or make a special file; None when safe.
+
+    links is symlink_names() of the whole archive: nothing may be written or hard-linked through a symbolic link.
+    """
+    if problem := _path_problem(member.name, links, "name"):
+        return problem
+    if member.isdev() or not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
+        kind = "a device" if member.ischr() or member.isblk() else "a FIFO" if member.isfifo() else "a special file"
+        return f"is {kind}"
+    if member.issym():
+        return _symlink_problem(member, links)
+    if member.islnk():
+        if problem := _path_problem(member.linkname, links, "hard link target"):
+            return problem
+        if "/".join(_parts(member.linkname)) in links:
+            return "is a hard link to a symbolic link"
+    return None
+
+
+def check_members(sdist: Path, members: Iterable[tarfile.TarInfo], links: frozenset[str]) -> None:
+    """UsageError naming the first member that unsafe_reason() refuses."""
+    for member in members:
+        if reason := unsafe_reason(member, links):
+            raise UsageError(f"{sdist}: the member {member.name!r} {reason}; refused (an sdist made by "
+                             "`python -m build --sdist` has none): rebuild it")
+
+
+def _without_privileges(member: tarfile.TarInfo) -> tarfile.TarInfo:
+    """A copy that extracts as the data filter would: no set-id or sticky bits, no group/other write, our owner."""
+    plain = copy.copy(member)
+    plain.mode = member.mode & 0o755 | (0o700 if member.isdir() else 0o600)
+    plain.uid, plain.gid, plain.uname, plain.gname = os.getuid(), os.getgid(), "", ""
+    return plain
+
+
+def extract(sdist: Path, destination: Path, names: Collection[str] | None = None) -> None:
+    """Extract the sdist (or only the members called names) into destination, after every member passed the checks.
+
+    UsageError, with nothing written, for an unsafe member, an oversized or unreadable archive.
+    """
+    try:
+        with tarfile.open(sdist, "r:*") as archive:
+            members = list(bounded_members(archive, sdist))
+            chosen = members if names is None else [m for m in members if m.name in names]
+            check_members(sdist, chosen, symlink_names(members))
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(destination, members=chosen, filter="data")
+            else:  # 3.11.0-3.11.3: the checks above are the whole guard; extractall() takes no filter
+                archive.extractall(destination, members=[_without_privileges(m) for m in chosen])
+    except _READ_ERRORS as exc:  # includes the data filter's FilterError, a TarError
+        raise _unreadable(sdist, exc) from None

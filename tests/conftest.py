@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -31,6 +32,12 @@ def run_dualpy(*args: str, check: bool = True, timeout: int = 3600, **kwargs) ->
             f"dualpy {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         )
     return result
+
+
+def environment_tool(name: str) -> str | None:
+    """A command installed beside this interpreter (a venv's bin/, which need not be on PATH), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which(name)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,7 +19,7 @@ from dualpy import engine
 from dualpy.errors import BuildFailed, UsageError
 from dualpy.images import image_interpreters
 from dualpy.probes import probe_source
-from dualpy.sdist import list_members
+from dualpy.sdist import extract, list_members
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import WHEELHOUSE_MOUNT
 
@@ -62,11 +61,7 @@ def extract_sdist_tests(sdist: Path, destination: Path) -> Path:
     if found is None:
         raise UsageError(f"{sdist.name} ships no tests/ directory: pass --tests DIR")
     chosen = [m for m in members if len(PurePosixPath(m.name).parts) > 2 and PurePosixPath(m.name).parts[1] == found]
-    try:
-        with tarfile.open(sdist) as archive:
-            archive.extractall(destination, members=chosen, filter="data")
-    except (tarfile.TarError, OSError) as exc:
-        raise UsageError(f"{sdist}: cannot read its tests ({exc}): pass --tests DIR") from None
+    extract(sdist, destination, {m.name for m in chosen})
     return destination / roots.pop() / found
 
 

@@ -6,12 +6,12 @@ import fnmatch
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import IO
 
 from dualpy.errors import BuildFailed, UsageError
+from dualpy.sdist import extract
 from dualpy.wheels.project import Project
 
 _BUILD_ARTIFACTS = ("build", "dist", "*.egg-info", "__pycache__", ".venv", ".tox", ".nox", "wheelhouse")
@@ -23,10 +23,9 @@ def ignore_artifacts(_directory: str, names: list[str]) -> set[str]:
 
 
 def _source_copy(project: Project, scratch: Path) -> Path:
-    """The project's source in scratch: the sdist unpacked (data filter: no links out, no devices) or a copy."""
+    """The project's source in scratch: the sdist unpacked (each member checked: no links out, no devices) or a copy."""
     if project.is_sdist:
-        with tarfile.open(project.path) as archive:
-            archive.extractall(scratch, filter="data")
+        extract(project.path, scratch)
         tops = [p for p in scratch.iterdir() if p.is_dir()]
         if len(tops) != 1:
             raise UsageError(f"{project.path.name} unpacks into {len(tops)} top directories, not the one an sdist "

