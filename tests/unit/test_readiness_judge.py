@@ -1,0 +1,257 @@
+"""Readiness verdicts from probe facts, the probe's module list from a RECORD, and the report's rendering (pure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dualpy.probes.readiness_run import filename_of, modules_of
+from dualpy.readiness.judge import (
+    NOT_READY,
+    READY,
+    UNRESOLVED,
+    Row,
+    classifier_of,
+    first_error_line,
+    judge,
+    judge_package,
+    source_of,
+    verdict_of,
+)
+from dualpy.readiness.report import summary_line, table, to_markdown
+from dualpy.readiness.run import ReadinessReport, interpreters_for
+from dualpy.errors import UsageError
+from dualpy.tags import PythonMinor
+
+COMPILE_LOG = """  Building wheel for crcmod (setup.py): started
+  error: subprocess-exited-with-error
+      crcmod/_crcfunext.c:12:10: fatal error: Python.h: No such file or directory
+      error: command '/usr/bin/gcc' failed with exit code 1
+  ERROR: Failed building wheel for crcmod
+"""
+
+
+@pytest.mark.parametrize(("log", "line"), [
+    (COMPILE_LOG, "crcmod/_crcfunext.c:12:10: fatal error: Python.h: No such file or directory"),
+    ("Traceback (most recent call last):\n  File x\nModuleNotFoundError: No module named 'numpy'\nerror: x\n",
+     "ModuleNotFoundError: No module named 'numpy'"),
+    ("ERROR: Could not find a version that satisfies the requirement six==0.0.1 (from versions: 1.0)\n"
+     "ERROR: No matching distribution found for six==0.0.1\n",
+     "ERROR: Could not find a version that satisfies the requirement six==0.0.1 (from versions: 1.0)"),
+    ("error: subprocess-exited-with-error\nsomething odd\n", "something odd"),
+    ("error: subprocess-exited-with-error\n", "error: subprocess-exited-with-error"),
+    ("  \n", "no output"),
+    ("a\nb\n", "b"),
+])
+def test_first_error_line(log: str, line: str) -> None:
+    assert first_error_line(log) == line
+
+
+def test_first_error_line_is_bounded() -> None:
+    line = first_error_line("error: " + "x" * 500)
+    assert len(line) == 200 and line.endswith("…")
+
+
+@pytest.mark.parametrize(("filename", "build", "source"), [
+    ("markupsafe-3.0.3-cp314-cp314t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", None, "cp314t-wheel"),
+    ("x-1.0-cp315-abi3.abi3t-manylinux_2_39_x86_64.whl", None, "abi3t-wheel"),
+    ("six-1.17.0-py2.py3-none-any.whl", None, "pure-wheel"),
+    ("tool-1.0-py3-none-manylinux_2_17_x86_64.whl", None, "none-abi-wheel"),
+    ("odd.whl", None, "wheel"),
+    ("crcmod-1.7.tar.gz", {"wheel": "/w/crcmod-1.7-cp314-cp314t-linux_x86_64.whl"}, "sdist"),
+    ("crcmod-1.7.tar.gz", {"wheel": None}, "sdist-failed"),
+    ("crcmod-1.7.tar.gz", None, "sdist-failed"),
+])
+def test_source_of(filename: str, build: dict[str, Any] | None, source: str) -> None:
+    assert source_of(filename, build) == source
+
+
+def test_classifier_level() -> None:
+    assert classifier_of(["License :: OSI", " Programming Language :: Python :: Free Threading :: 3 - Stable"]) \
+        == "3 - Stable"
+    assert classifier_of(["Programming Language :: Python :: Free Threading"]) == \
+        "Programming Language :: Python :: Free Threading"
+    assert classifier_of(["Programming Language :: Python :: 3"]) is None
+
+
+def package(name: str = "demo", file: str = "demo-1.0-py3-none-any.whl", **facts: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"name": name, "version": "1.0", "file": file, "requested": True, "classifiers": [],
+                            "build": None, "install": {"ok": True}, "modules": [name],
+                            "imports": {name: {"ok": True, "gil_enabled": False, "gil_reenabled_by": []}}}
+    return {**base, **facts}
+
+
+def test_a_pure_wheel_that_imports_is_ready() -> None:
+    row = judge_package(package(), {})
+    assert (row.ready, row.source, row.reason) == (True, "pure-wheel",
+                                                  "pure-Python wheel; 1 module(s) import with the GIL off")
+    assert row.gil_reenabled_by is None and row.requested and row.build_seconds is None
+
+
+def test_a_t_wheel_with_the_classifier() -> None:
+    row = judge_package(package(file="demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl",
+                                classifiers=["Programming Language :: Python :: Free Threading :: 2 - Beta"]), {})
+    assert (row.ready, row.source, row.classifier) == (True, "cp314t-wheel", "2 - Beta")
+    assert row.reason == "cp314t wheel; 1 module(s) import with the GIL off"
+
+
+def test_a_built_sdist_names_its_time() -> None:
+    row = judge_package(package(file="demo-1.0.tar.gz", build={"wheel": "/w/demo.whl", "seconds": 12.4}), {})
+    assert (row.ready, row.source, row.build_seconds) == (True, "sdist", 12.4)
+    assert row.reason == "built from its sdist in 12 s; 1 module(s) import with the GIL off"
+
+
+def test_nothing_to_import_is_still_ready() -> None:
+    row = judge_package(package(modules=[], imports={}), {})
+    assert row.ready is True and row.reason.endswith("no module of its own to import")
+
+
+def test_a_failed_build_gives_the_first_error_line() -> None:
+    row = judge_package(package(file="crcmod-1.7.tar.gz",
+                                build={"wheel": None, "seconds": 3.0, "output": COMPILE_LOG, "returncode": 1},
+                                install=None, imports={}), {})
+    assert (row.ready, row.source) == (False, "sdist-failed")
+    assert row.reason == "sdist failed to build: crcmod/_crcfunext.c:12:10: fatal error: Python.h: No such file " \
+                         "or directory"
+
+
+def test_a_build_timeout() -> None:
+    row = judge_package(package(file="x-1.tar.gz", build={"wheel": None, "seconds": 900.0, "timeout": 900.0,
+                                                          "output": "", "returncode": None}), {})
+    assert row.reason == "sdist failed to build: timed out after 900 s"
+
+
+def test_an_install_failure() -> None:
+    assert judge_package(package(install={"ok": False, "output": "ERROR: x is not a supported wheel"}), {}).reason \
+        == "did not install: ERROR: x is not a supported wheel"
+    assert judge_package(package(install=None), {}).reason == "did not install: not installed"
+
+
+def test_a_module_that_re_enables_the_gil() -> None:
+    imports = {"crcmod": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["crcmod._crcfunext"]},
+               "crcmod._crcfunext": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["crcmod._crcfunext"]}}
+    row = judge_package(package("crcmod", imports=imports), {"crcmod._crcfunext": "crcmod"})
+    assert (row.ready, row.gil_reenabled_by) == (False, "crcmod._crcfunext")
+    assert row.reason == "crcmod._crcfunext re-enables the GIL on import: it does not declare free-threading " \
+                         "support (Py_mod_gil)"
+
+
+def test_the_gil_re_enabled_by_another_distribution_names_it() -> None:
+    imports = {"app": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["_speedups"]}}
+    row = judge_package(package("app", imports=imports), {"_speedups": "old-ext"})
+    assert row.reason.startswith("_speedups (from old-ext) re-enables the GIL")
+
+
+def test_a_gil_on_without_a_warning_blames_the_module() -> None:
+    imports = {"m": {"ok": True, "gil_enabled": True, "gil_reenabled_by": []}}
+    assert judge_package(package("m", imports=imports), {}).gil_reenabled_by == "m"
+
+
+def test_import_errors_compare_with_the_gil_twin() -> None:
+    failing = {"a": {"ok": False, "error": "ImportError: boom"}, "b": {"ok": True, "gil_enabled": False}}
+    assert judge_package(package("a", imports=failing), {}).reason == "import a fails: ImportError: boom"
+    assert judge_package(package("a", imports=failing, gil_imports={"a": {"ok": True}}), {}).reason == \
+        "import a fails (imports with the GIL): ImportError: boom"
+    assert judge_package(package("a", imports=failing, gil_imports={"a": {"ok": False}}), {}).reason == \
+        "import a fails (also with the GIL): ImportError: boom"
+
+
+def test_a_hung_import_comes_first() -> None:
+    imports = {"a": {"ok": False, "error": "x"}, "b": {"ok": False, "timeout": 60.0}}
+    row = judge_package(package("a", imports=imports), {})
+    assert (row.ready, row.reason) == (False, "import b hung (no answer in 60 s)")
+
+
+def test_judge_rows_unresolved_and_verdict() -> None:
+    report = {"resolution": {"ok": False, "failures": [
+        {"requirement": "six==0.0.1", "output": "ERROR: No matching distribution found for six==0.0.1"},
+        {"requirement": "not a req ===", "timeout": 900.0}]},
+        "packages": [package("zeta", requested=False), package("alpha")]}
+    rows, verdict = judge(report)
+    assert [(r.name, r.source, r.ready) for r in rows] == [
+        ("alpha", "pure-wheel", True), ("not a req ===", "unresolved", None), ("six", "unresolved", None),
+        ("zeta", "pure-wheel", True)]
+    assert rows[2].version == "==0.0.1"
+    assert rows[2].reason == "could not resolve: ERROR: No matching distribution found for six==0.0.1"
+    assert rows[1].reason == "could not resolve: timed out after 900 s"
+    assert verdict == NOT_READY
+
+
+def test_nothing_resolved_is_unresolved() -> None:
+    rows, verdict = judge({"resolution": {"ok": False, "output": "ERROR: boom"}, "packages": []})
+    assert verdict == UNRESOLVED and rows[0].reason == "could not resolve: ERROR: boom"
+    rows, verdict = judge({"resolution": {"ok": False, "failures": [{"requirement": "x", "output": "E"}]}})
+    assert verdict == UNRESOLVED and len(rows) == 1
+
+
+def test_verdicts() -> None:
+    ready = Row("a", "1", "pure-wheel", True, "")
+    assert verdict_of([ready]) == READY
+    assert verdict_of([ready, Row("b", "1", "sdist", False, "")]) == NOT_READY
+    assert verdict_of([ready, Row("c", "", "unresolved", None, "")]) == NOT_READY
+    assert verdict_of([]) == UNRESOLVED
+
+
+def test_modules_from_a_record() -> None:
+    files = ["crcmod/__init__.py", "crcmod/_crcfunext.cpython-314t-x86_64-linux-gnu.so", "crcmod/crcmod.py",
+             "crcmod-1.7.dist-info/RECORD", "crcmod/__pycache__/x.cpython-314.pyc", "../../bin/tool",
+             "six.py", "_cffi_backend.cpython-314t-x86_64-linux-gnu.so", "tests/__init__.py", "odd-name/x.py",
+             "pkg/sub/_fast.abi3.so", "pkg/bad-dir/_x.so", "demo.pth", "x.data/scripts/y"]
+    assert modules_of(files, 64) == ["crcmod", "six", "_cffi_backend", "pkg", "crcmod._crcfunext",
+                                     "pkg.sub._fast"]
+    assert modules_of(files, 2) == ["crcmod", "six"]
+
+
+def test_filename_of_a_url() -> None:
+    assert filename_of("https://files.example/p/ab/six-1.17.0-py2.py3-none-any.whl#sha256=x") == \
+        "six-1.17.0-py2.py3-none-any.whl"
+    assert filename_of("file:///opt/wheels/a%2Bb-1.0.tar.gz") == "a+b-1.0.tar.gz"
+
+
+def test_interpreters_of_the_image() -> None:
+    tags = ["cp313-cp313", "cp314-cp314", "cp314-cp314t"]
+    assert interpreters_for(tags, PythonMinor(3, 14), "img") == ("/opt/python/cp314-cp314t/bin/python",
+                                                                 "/opt/python/cp314-cp314/bin/python")
+    assert interpreters_for(["cp314-cp314t"], PythonMinor(3, 14), "img")[1] is None
+    with pytest.raises(UsageError, match=r"img has no free-threaded 3.13 interpreter \(cp313-cp313t; it has "
+                                         r"cp313-cp313, cp314-cp314, cp314-cp314t\)"):
+        interpreters_for(tags, PythonMinor(3, 13), "img")
+
+
+def report_of(rows: list[Row]) -> ReadinessReport:
+    return ReadinessReport("3.14.2", "dualpy/cpython:3.14.2", "requirements.txt", tuple(rows),
+                           verdict_of(rows), ("r.txt:1: --pre ignored",), 42.0)
+
+
+def test_json_document_shape() -> None:
+    document = report_of([Row("six", "1.17.0", "pure-wheel", True, "ok", classifier=None, requested=True)]).to_json()
+    assert list(document)[:4] == ["python", "image", "input", "packages"]
+    assert document["verdict"] == READY
+    assert document["packages"] == [{"name": "six", "version": "1.17.0", "source": "pure-wheel", "ready": True,
+                                     "reason": "ok", "gil_reenabled_by": None, "classifier": None,
+                                     "requested": True, "build_seconds": None}]
+
+
+def test_markdown_escapes_untrusted_text() -> None:
+    rows = [Row("evil|pkg", "1", "sdist-failed", False, "error: `rm` <b>x</b> | @team #1"),
+            Row("ok", "2", "pure-wheel", True, "fine"), Row("lost", "", "unresolved", None, "could not resolve")]
+    text = to_markdown(report_of(rows))
+    assert text.startswith("### ❌ Free-threading readiness: not-ready\n")
+    assert "| evil\\|pkg | 1 | sdist-failed | ❌ no | error\\: \\`rm\\` \\<b\\>x\\</b\\> \\| \\@team \\#1 |" in text
+    assert "| ok | 2 | pure-wheel | ✅ yes | fine |" in text and "❔ unknown" in text
+    assert text.endswith("- r.txt\\:1\\: --pre ignored\n")
+
+
+def test_terminal_table_and_summary(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    rows = [Row("[red]x", "1", "pure-wheel", True, "fine\x1b[2J"), Row("b", "1", "sdist", False, "bad")]
+    console = Console(file=open(tmp_path / "out", "w"), width=200, color_system=None)
+    console.print(table(report_of(rows)))
+    console.file.close()
+    shown = (tmp_path / "out").read_text()
+    assert "[red]x" in shown and "\\x1b[2J" in shown and "\x1b" not in shown
+    assert summary_line(report_of(rows)) == ("verdict: NOT-READY (1 ready, 1 not, 0 unknown of 2) on free-threaded "
+                                             "Python 3.14.2 in dualpy/cpython:3.14.2, 42 s")
