@@ -7,11 +7,13 @@ from pathlib import Path
 import typer
 
 from dualpy import console
+from dualpy.errors import UsageError
 from dualpy.readiness.inputs import KIND_NAMES, read_dependency_set
 from dualpy.readiness.judge import EXIT_CODES
 from dualpy.readiness.report import summary_line, table, to_markdown
 from dualpy.readiness.run import DEFAULT_IMPORT_TIMEOUT, run_readiness
 from dualpy.signals import terminate_as_interrupt
+from dualpy.tags import PythonMinor
 from dualpy.verify.report import check_writable, write_text_report
 from dualpy.wheels.plan import default_image
 
@@ -33,6 +35,9 @@ def readiness(
                                   "(a job summary)."),
 ) -> None:
     """Install every package of a dependency list under free-threaded Python and say which are ready."""
+    minor = PythonMinor.parse(python)
+    if not minor.supports_freethreading:
+        raise UsageError(f"--python {python}: free-threaded builds begin with 3.13: pass --python 3.14")
     dependencies = read_dependency_set(requirements, kind, group)
     if markdown is not None:
         check_writable(markdown)  # a bad path is said before minutes of installing, not after
@@ -40,8 +45,7 @@ def readiness(
     for note in dependencies.notes:
         console.warn(note)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: the container is removed on the way out
-        report = run_readiness(dependencies, image or default_image(python), python,
-                               import_timeout=import_timeout)
+        report = run_readiness(dependencies, image or default_image(python), minor, import_timeout=import_timeout)
     if markdown is not None:
         write_text_report(markdown, to_markdown(report))
     if json_output:

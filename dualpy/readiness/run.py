@@ -54,10 +54,9 @@ def interpreters_for(install_tags: list[str], minor: PythonMinor, image: str) ->
     return f"/opt/python/{freethreaded}/bin/python", f"/opt/python/{gil}/bin/python" if gil in install_tags else None
 
 
-def run_readiness(dependencies: DependencySet, image: str, python: str, *, import_timeout: float,
+def run_readiness(dependencies: DependencySet, image: str, minor: PythonMinor, *, import_timeout: float,
                   build_timeout: float = DEFAULT_BUILD_TIMEOUT) -> ReadinessReport:
     """Resolve, build, install and import the set in one container of image; judge every distribution."""
-    minor = PythonMinor.parse(python)
     started = time.monotonic()
     freethreaded, gil = interpreters_for(image_interpreters(image), minor, image)
     request = {"requirements": [str(r) for r in dependencies.requested],
