@@ -51,7 +51,8 @@ if os.environ.get("FAKE_DUALPY_SILENT"):
     sys.exit(code)
 if args[0] == "readiness":
     Path(args[args.index("--markdown") + 1]).write_text(READINESS_MD)
-    print(json.dumps({{"python": "3.14.2", "image": "img", "packages": [], "verdict": "not-ready" if code else "ready"}}))
+    verdict = "not-ready" if code else "ready"
+    print(json.dumps({{"python": "3.14.2", "image": "img", "packages": [], "verdict": verdict}}))
     sys.exit(code)
 output_dir, report_dir = args[args.index("--output-dir") + 1], args[args.index("--report-dir") + 1]
 Path(report_dir).mkdir(parents=True, exist_ok=True)
