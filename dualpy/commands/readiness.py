@@ -11,10 +11,11 @@ from dualpy.errors import UsageError
 from dualpy.readiness.inputs import KIND_NAMES, read_dependency_set
 from dualpy.readiness.judge import EXIT_CODES
 from dualpy.readiness.report import summary_line, table, to_markdown
-from dualpy.readiness.run import DEFAULT_IMPORT_TIMEOUT, run_readiness
+from dualpy.readiness.run import DEFAULT_IMPORT_TIMEOUT, ThreadStress, run_readiness
 from dualpy.signals import terminate_as_interrupt
 from dualpy.tags import PythonMinor
 from dualpy.verify.report import check_writable, write_text_report
+from dualpy.verify.stress import default_threads
 from dualpy.wheels.plan import default_image
 
 
@@ -30,6 +31,10 @@ def readiness(
                                     "dependency group of a pyproject.toml (repeatable)."),
     import_timeout: float = typer.Option(DEFAULT_IMPORT_TIMEOUT, "--import-timeout", min=1,
                                          help="Seconds one module's import may take before it counts as hung."),
+    stress: bool = typer.Option(False, "--stress", help="Also run each requested package's own tests (from its "
+                                "sdist) under pytest-run-parallel; a test failing only in threads makes it not ready."),
+    threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: cores, >= 2)."),
+    iterations: int = typer.Option(2, "--iterations", help="Iterations per thread for --stress."),
     json_output: bool = typer.Option(False, "--json", help="Write the report as JSON to stdout."),
     markdown: Path = typer.Option(None, "--markdown", help="Also write the report as Markdown to this file "
                                   "(a job summary)."),
@@ -38,6 +43,7 @@ def readiness(
     minor = PythonMinor.parse(python)
     if not minor.supports_freethreading:
         raise UsageError(f"--python {python}: free-threaded builds begin with 3.13: pass --python 3.14")
+    thread_stress = ThreadStress(threads or default_threads(), iterations) if stress else None
     dependencies = read_dependency_set(requirements, kind, group)
     if markdown is not None:
         check_writable(markdown)  # a bad path is said before minutes of installing, not after
@@ -45,7 +51,8 @@ def readiness(
     for note in dependencies.notes:
         console.warn(note)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: the container is removed on the way out
-        report = run_readiness(dependencies, image or default_image(python), minor, import_timeout=import_timeout)
+        report = run_readiness(dependencies, image or default_image(python), minor, import_timeout=import_timeout,
+                               stress=thread_stress)
     if markdown is not None:
         write_text_report(markdown, to_markdown(report))
     if json_output:

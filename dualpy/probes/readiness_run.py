@@ -2,11 +2,14 @@
 
 Run inside an image: python readiness_run.py REQUEST_FILE
 REQUEST: {"requirements": [PEP 508, ...], "constraints": [...], "freethreaded": PYTHON, "gil": PYTHON or null,
-          "import_timeout": S, "build_timeout": S, "max_modules": N}
+          "import_timeout": S, "build_timeout": S, "max_modules": N,
+          "stress": {"threads": N, "iterations": K, "timeout": S} or null}
 Steps: resolve the whole set (pip --dry-run --report; one requirement at a time when the set fails), build each
 resolved sdist alone (timed, so one failure names its package), install the rest with --no-deps, list each
 distribution's top-level and extension modules from its RECORD, import each in a fresh interpreter with a
 timeout. The GIL twin installs and imports only what failed, to tell "fails everywhere" from "fails without the GIL".
+With stress, each requested package's sdist is downloaded and, when it ships tests/ (or test/, testing/), they run
+under pytest-run-parallel; when some fail, all run again one at a time, so a failure seen only in threads shows.
 """
 
 import concurrent.futures
@@ -17,12 +20,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.parse
+import xml.etree.ElementTree as ElementTree
 from typing import Any
 
 PIP = ["--disable-pip-version-check", "--no-input", "--root-user-action=ignore"]
 SKIPPED_TOP_LEVEL = {"test", "tests", "testing", "docs", "examples", "benchmarks"}
+TEST_DIR_NAMES = ("tests", "test", "testing")
 EXTENSION_RE = re.compile(r"\.(?:cpython-[^./]+\.|abi3\.)?so$")
 
 IMPORT_CHILD = r"""
@@ -212,6 +218,76 @@ def distributions(python: str) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout)) if done.returncode == 0 else []
 
 
+def sdist_tests(archive_path: str, destination: str) -> str | None:
+    """Extract the sdist's top-level tests/ (test/, testing/) into destination; its path, or None without one."""
+    try:
+        with tarfile.open(archive_path) as archive:
+            members = [m for m in archive.getmembers() if len(m.name.split("/")) > 2]
+            tops = {m.name.split("/")[1] for m in members}
+            found = next((name for name in TEST_DIR_NAMES if name in tops), None)
+            if found is None:
+                return None
+            chosen = [m for m in members if m.name.split("/")[1] == found]
+            archive.extractall(destination, members=chosen, filter="data")
+            return os.path.join(destination, chosen[0].name.split("/")[0], found)
+    except (tarfile.TarError, OSError, IndexError):
+        return None
+
+
+def failed_tests(junit: str) -> tuple[int, list[str]]:
+    """(tests run, ids of those failed or errored) from a pytest JUnit XML file."""
+    try:
+        root = ElementTree.parse(junit).getroot()
+    except (OSError, ElementTree.ParseError):
+        return 0, []
+    cases = list(root.iter("testcase"))
+    failed = [f"{c.get('classname')}.{c.get('name')}" for c in cases
+              if c.find("failure") is not None or c.find("error") is not None]
+    return len(cases), sorted(set(failed))
+
+
+def pytest_run(target: str, tests: str, threads: int, iterations: int, timeout: float, label: str) -> dict[str, Any]:
+    junit = os.path.join(os.path.dirname(tests), f"junit-{label}.xml")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONPATH")}
+    done = run([target, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", "--rootdir",
+                tests, f"--parallel-threads={threads}", f"--iterations={iterations}", f"--junitxml={junit}",
+                tests], timeout, cwd=os.path.dirname(tests), env=env)
+    done["total"], done["failed"] = failed_tests(junit)
+    return done
+
+
+def stress(base: str, target: str, packages: list[dict[str, Any]], settings: dict[str, Any],
+           work: str) -> None:
+    """Run each requested, installed package's own sdist tests under threads; the result lands in package."""
+    chosen = [p for p in packages if p["requested"] and (p.get("install") or {}).get("ok")]
+    if not chosen:
+        return
+    tools = run([base, "-m", "pip", *PIP, "--python", target, "install", "pytest", "pytest-run-parallel"],
+                float(settings["timeout"]))
+    for package in chosen:
+        if tools["returncode"] != 0:
+            package["stress"] = {"error": "pytest-run-parallel did not install: " + tail(tools["output"], 1)}
+            continue
+        where = os.path.join(work, "stress", package["name"])
+        os.makedirs(where, exist_ok=True)
+        fetched = run([base, "-m", "pip", *PIP, "download", "--no-deps", "--no-binary", ":all:", "--dest", where,
+                       f"{package['name']}=={package['version']}"], float(settings["timeout"]))
+        archives = [f for f in os.listdir(where) if f.endswith((".tar.gz", ".tgz"))]
+        if fetched["returncode"] != 0 or not archives:
+            package["stress"] = {"error": "no sdist to take tests from: " + tail(fetched["output"], 1)}
+            continue
+        tests = sdist_tests(os.path.join(where, archives[0]), os.path.join(where, "src"))
+        if tests is None:
+            package["stress"] = {"no_tests": True}
+            continue
+        threads, timeout = int(settings["threads"]), float(settings["timeout"])
+        parallel = pytest_run(target, tests, threads, int(settings["iterations"]), timeout, "parallel")
+        result: dict[str, Any] = {"threads": threads, "parallel": parallel}
+        if parallel["failed"]:  # the same tests one at a time: what fails only in threads is the finding
+            result["serial"] = pytest_run(target, tests, 1, 1, timeout, "serial")
+        package["stress"] = result
+
+
 def main() -> None:
     with open(sys.argv[1]) as stream:
         request = json.load(stream)
@@ -262,6 +338,8 @@ def main() -> None:
             twin_imports = import_all(twin, failed, float(request.get("import_timeout", 60)))
             for package in names:
                 package["gil_imports"] = twin_imports.get(package["name"], {})
+    if request.get("stress"):
+        stress(base, target, packages, request["stress"], work)
     report["packages"] = packages
     print(json.dumps(report))
 

@@ -41,12 +41,13 @@ class Row:
     classifier: str | None = None
     requested: bool = False
     build_seconds: float | None = None
+    stress: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The row as the documented JSON object."""
         return {"name": self.name, "version": self.version, "source": self.source, "ready": self.ready,
                 "reason": self.reason, "gil_reenabled_by": self.gil_reenabled_by, "classifier": self.classifier,
-                "requested": self.requested, "build_seconds": self.build_seconds}
+                "requested": self.requested, "build_seconds": self.build_seconds, "stress": self.stress}
 
 
 def first_error_line(output: str) -> str:
@@ -118,6 +119,28 @@ def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tu
     return True, "", None
 
 
+def stress_finding(stress: Mapping[str, Any]) -> tuple[bool, str]:
+    """(whether the tests found a failure only under threads, what the stress run says) from its facts."""
+    if stress.get("no_tests"):
+        return False, "its sdist ships no tests"
+    if "error" in stress:
+        return False, _short(f"not stressed: {stress['error']}")
+    parallel = stress.get("parallel", {})
+    threads = stress.get("threads", "?")
+    if parallel.get("returncode") is None and parallel.get("timeout"):
+        return False, f"its tests timed out after {parallel['timeout']:.0f} s under {threads} threads"
+    if not parallel.get("total"):
+        return False, _short(f"its tests did not run: {first_error_line(str(parallel.get('output', '')))}")
+    serial_failed = set(stress.get("serial", {}).get("failed", []))
+    only_threads = sorted(set(parallel.get("failed", [])) - serial_failed)
+    if only_threads:
+        shown = ", ".join(only_threads[:3]) + (f" (+{len(only_threads) - 3} more)" if len(only_threads) > 3 else "")
+        return True, _short(f"{len(only_threads)} test(s) fail only under {threads} threads: {shown}")
+    failing = len(parallel.get("failed", []))
+    also = f", {failing} fail one at a time too" if failing else ""
+    return False, f"{parallel['total'] - failing} of its {parallel['total']} tests pass under {threads} threads{also}"
+
+
 _DESCRIBED = {"pure-wheel": "pure-Python wheel", "abi3t-wheel": "abi3t wheel", "sdist": "built from its sdist"}
 
 
@@ -129,8 +152,11 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
     name, version, classifier = str(package["name"]), str(package["version"]), classifier_of(
         package.get("classifiers", []))
 
+    raced, stressed = stress_finding(package["stress"]) if package.get("stress") else (False, None)
+
     def row(ready: bool, reason: str, culprit: str | None = None) -> Row:
-        return Row(name, version, source, ready, reason, culprit, classifier, bool(package.get("requested")), seconds)
+        return Row(name, version, source, ready, reason, culprit, classifier, bool(package.get("requested")), seconds,
+                   stressed)
 
     if source == "sdist-failed":
         failed = build or {}
@@ -144,12 +170,14 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
     ready, reason, culprit = _import_verdict(package, owners)
     if not ready:
         return row(False, reason, culprit)
+    if raced:
+        return row(False, str(stressed))
     origin = _DESCRIBED.get(source, source.replace("-wheel", " wheel"))
     if source == "sdist":
         origin += f" in {seconds:.0f} s"
     modules = len(package.get("imports", {}))
     checked = f"{modules} module(s) import with the GIL off" if modules else "no module of its own to import"
-    return row(True, f"{origin}; {checked}")
+    return row(True, _short(f"{origin}; {checked}" + (f"; {stressed}" if stressed else "")))
 
 
 def _unresolved_row(failure: Mapping[str, Any]) -> Row:

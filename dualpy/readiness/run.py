@@ -25,6 +25,21 @@ DEFAULT_BUILD_TIMEOUT = 900.0
 
 
 @dataclass(frozen=True)
+class ThreadStress:
+    """--stress: each requested package's own sdist tests, threads x iterations under pytest-run-parallel."""
+
+    threads: int
+    iterations: int = 2
+    timeout: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.threads < 2:
+            raise UsageError(f"--threads {self.threads}: a stress run needs at least 2 threads")
+        if self.iterations < 1:
+            raise UsageError(f"--iterations {self.iterations}: give 1 or more")
+
+
+@dataclass(frozen=True)
 class ReadinessReport:
     """A judged dependency set: which Python and image, one row per distribution, the verdict and notes."""
 
@@ -55,14 +70,16 @@ def interpreters_for(install_tags: list[str], minor: PythonMinor, image: str) ->
 
 
 def run_readiness(dependencies: DependencySet, image: str, minor: PythonMinor, *, import_timeout: float,
-                  build_timeout: float = DEFAULT_BUILD_TIMEOUT) -> ReadinessReport:
+                  build_timeout: float = DEFAULT_BUILD_TIMEOUT, stress: ThreadStress | None = None) -> ReadinessReport:
     """Resolve, build, install and import the set in one container of image; judge every distribution."""
     started = time.monotonic()
     freethreaded, gil = interpreters_for(image_interpreters(image), minor, image)
     request = {"requirements": [str(r) for r in dependencies.requested],
                "constraints": [str(r) for r in dependencies.constraints],
                "freethreaded": freethreaded, "gil": gil, "import_timeout": import_timeout,
-               "build_timeout": build_timeout}
+               "build_timeout": build_timeout,
+               "stress": None if stress is None else {"threads": stress.threads, "iterations": stress.iterations,
+                                                      "timeout": stress.timeout}}
     volumes, env = pip_access(True)
     console.step(f"judging {len(dependencies.requested)} requirement(s) of {dependencies.source.name} under "
                  f"{freethreaded} in {image}")

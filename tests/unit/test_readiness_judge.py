@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dualpy.probes.readiness_run import filename_of, modules_of
+from dualpy.probes.readiness_run import failed_tests, filename_of, modules_of, sdist_tests
 from dualpy.readiness.judge import (
     NOT_READY,
     READY,
@@ -18,6 +18,7 @@ from dualpy.readiness.judge import (
     judge,
     judge_package,
     source_of,
+    stress_finding,
     verdict_of,
 )
 from dualpy.readiness.report import summary_line, table, to_markdown
@@ -231,7 +232,7 @@ def test_json_document_shape() -> None:
     assert document["verdict"] == READY
     assert document["packages"] == [{"name": "six", "version": "1.17.0", "source": "pure-wheel", "ready": True,
                                      "reason": "ok", "gil_reenabled_by": None, "classifier": None,
-                                     "requested": True, "build_seconds": None}]
+                                     "requested": True, "build_seconds": None, "stress": None}]
 
 
 def test_markdown_escapes_untrusted_text() -> None:
@@ -255,3 +256,78 @@ def test_terminal_table_and_summary(tmp_path: Path) -> None:
     assert "[red]x" in shown and "\\x1b[2J" in shown and "\x1b" not in shown
     assert summary_line(report_of(rows)) == ("verdict: NOT-READY (1 ready, 1 not, 0 unknown of 2) on free-threaded "
                                              "Python 3.14.2 in dualpy/cpython:3.14.2, 42 s")
+
+
+def test_stress_findings() -> None:
+    assert stress_finding({"no_tests": True}) == (False, "its sdist ships no tests")
+    assert stress_finding({"error": "no sdist to take tests from: x"}) == (
+        False, "not stressed: no sdist to take tests from: x")
+    assert stress_finding({"threads": 4, "parallel": {"returncode": None, "timeout": 600.0}}) == (
+        False, "its tests timed out after 600 s under 4 threads")
+    missing = "E   ModuleNotFoundError: No module named 'hypothesis'"
+    assert stress_finding({"threads": 4, "parallel": {"returncode": 4, "total": 0, "output": missing}}) == (
+        False, f"its tests did not run: {missing}")
+    assert stress_finding({"threads": 4, "parallel": {"returncode": 0, "total": 10, "failed": []}}) == (
+        False, "10 of its 10 tests pass under 4 threads")
+    both = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b"]},
+            "serial": {"failed": ["t.a", "t.b"]}}
+    assert stress_finding(both) == (False, "8 of its 10 tests pass under 4 threads, 2 fail one at a time too")
+    races = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b", "t.c", "t.d", "t.e"]},
+             "serial": {"failed": ["t.e"]}}
+    assert stress_finding(races) == (True, "4 test(s) fail only under 4 threads: t.a, t.b, t.c (+1 more)")
+
+
+def test_stress_decides_and_annotates_the_row() -> None:
+    races = {"threads": 2, "parallel": {"returncode": 1, "total": 3, "failed": ["t.a"]}, "serial": {"failed": []}}
+    row = judge_package(package(stress=races), {})
+    assert (row.ready, row.reason, row.stress) == (False, "1 test(s) fail only under 2 threads: t.a",
+                                                   "1 test(s) fail only under 2 threads: t.a")
+    calm = {"threads": 2, "parallel": {"returncode": 0, "total": 3, "failed": []}}
+    row = judge_package(package(stress=calm), {})
+    assert row.ready is True and row.reason.endswith("; 3 of its 3 tests pass under 2 threads")
+    assert judge_package(package(), {}).stress is None
+
+
+def test_junit_failures_and_sdist_tests(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    junit = tmp_path / "j.xml"
+    junit.write_text('<testsuites><testsuite><testcase classname="t.m" name="a"/><testcase classname="t.m" '
+                     'name="b"><failure/></testcase><testcase classname="t.m" name="c"><error/></testcase>'
+                     '</testsuite></testsuites>')
+    assert failed_tests(str(junit)) == (3, ["t.m.b", "t.m.c"])
+    assert failed_tests(str(tmp_path / "missing.xml")) == (0, [])
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name in ("demo-1.0/src/demo.py", "demo-1.0/tests/test_demo.py", "demo-1.0/test/ignored.py"):
+            info = tarfile.TarInfo(name)
+            info.size = 4
+            archive.addfile(info, io.BytesIO(b"x=1\n"))
+        evil = tarfile.TarInfo("demo-1.0/tests/../../../escape.py")
+        evil.size = 4
+        archive.addfile(evil, io.BytesIO(b"x=1\n"))
+    assert sdist_tests(str(sdist), str(tmp_path / "out")) is None  # the escaping member stops the extraction whole
+    with tarfile.open(sdist, "w:gz") as archive:
+        info = tarfile.TarInfo("demo-1.0/tests/test_demo.py")
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"x=1\n"))
+    found = sdist_tests(str(sdist), str(tmp_path / "out2"))
+    assert found == str(tmp_path / "out2" / "demo-1.0" / "tests")
+    assert (tmp_path / "out2" / "demo-1.0" / "tests" / "test_demo.py").read_text() == "x=1\n"
+    plain = tmp_path / "none.tar.gz"
+    with tarfile.open(plain, "w:gz") as archive:
+        info = tarfile.TarInfo("p-1/src/p.py")
+        info.size = 0
+        archive.addfile(info, io.BytesIO(b""))
+    assert sdist_tests(str(plain), str(tmp_path / "out3")) is None
+
+
+def test_thread_stress_settings_are_checked() -> None:
+    from dualpy.readiness.run import ThreadStress
+
+    assert ThreadStress(2).iterations == 2
+    with pytest.raises(UsageError, match="--threads 1: a stress run needs at least 2 threads"):
+        ThreadStress(1)
+    with pytest.raises(UsageError, match="--iterations 0: give 1 or more"):
+        ThreadStress(2, 0)
