@@ -26,7 +26,8 @@ import urllib.parse
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
-PIP = ["--disable-pip-version-check", "--no-input", "--root-user-action=ignore"]
+PIP = ["--disable-pip-version-check", "--no-input"]
+INSTALL = ["install", "--root-user-action=ignore"]
 SKIPPED_TOP_LEVEL = {"test", "tests", "testing", "docs", "examples", "benchmarks"}
 TEST_DIR_NAMES = ("tests", "test", "testing")
 EXTENSION_RE = re.compile(r"\.(?:cpython-[^./]+\.|abi3\.)?so$")
@@ -124,7 +125,7 @@ def resolve(base: str, target: str, requirements: list[str], constraints: str, w
     def attempt(reqs: list[str], label: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         report = os.path.join(work, f"resolve-{label}.json")
         files = write_lines(os.path.join(work, f"requirements-{label}.txt"), reqs)
-        done = run([base, "-m", "pip", *PIP, "--python", target, "install", "--dry-run", "--ignore-installed",
+        done = run([base, "-m", "pip", *PIP, "--python", target, *INSTALL, "--dry-run", "--ignore-installed",
                     "--report", report, "-r", files, "-c", constraints], timeout)
         if done["returncode"] != 0 or not os.path.exists(report):
             return done, []
@@ -175,13 +176,13 @@ def build_sdists(base: str, items: list[dict[str, Any]], work: str, timeout: flo
 
 def install(base: str, target: str, paths: dict[str, str], timeout: float) -> dict[str, dict[str, Any]]:
     """Install every path with --no-deps, together, or one at a time when together fails: name -> result."""
-    together = run([base, "-m", "pip", *PIP, "--python", target, "install", "--no-deps", *paths.values()],
+    together = run([base, "-m", "pip", *PIP, "--python", target, *INSTALL, "--no-deps", *paths.values()],
                    timeout)
     if together["returncode"] == 0:
         return {name: {"ok": True} for name in paths}
     results = {}
     for name, path in paths.items():
-        done = run([base, "-m", "pip", *PIP, "--python", target, "install", "--no-deps", path], timeout)
+        done = run([base, "-m", "pip", *PIP, "--python", target, *INSTALL, "--no-deps", path], timeout)
         results[name] = {"ok": done["returncode"] == 0, "output": done["output"]}
     return results
 
@@ -262,7 +263,7 @@ def stress(base: str, target: str, packages: list[dict[str, Any]], settings: dic
     chosen = [p for p in packages if p["requested"] and (p.get("install") or {}).get("ok")]
     if not chosen:
         return
-    tools = run([base, "-m", "pip", *PIP, "--python", target, "install", "pytest", "pytest-run-parallel"],
+    tools = run([base, "-m", "pip", *PIP, "--python", target, *INSTALL, "pytest", "pytest-run-parallel"],
                 float(settings["timeout"]))
     for package in chosen:
         if tools["returncode"] != 0:
@@ -299,9 +300,19 @@ def main() -> None:
     constraints = write_lines(os.path.join(work, "constraints.txt"), request.get("constraints", []))
     target = venv(base, os.path.join(work, "venv-t"))
     report: dict[str, Any] = {"python": sys.version.split()[0], "interpreter": base}
+    phases: dict[str, float] = {}
+    started = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal started
+        phases[name] = round(time.monotonic() - started, 1)
+        started = time.monotonic()
+
     resolution, items = resolve(base, target, request["requirements"], constraints, work, timeout)
     report["resolution"] = resolution
+    phase("resolve")
     built = build_sdists(base, items, work, timeout)
+    phase("build")
     paths = {}
     for item in items:
         name = item["metadata"]["name"]
@@ -311,6 +322,7 @@ def main() -> None:
         elif built[name]["wheel"]:
             paths[name] = built[name]["wheel"]
     installed = install(base, target, paths, timeout) if paths else {}
+    phase("install")
     present = {d["name"].lower(): d for d in distributions(target)}
     modules = {}
     packages = []
@@ -323,6 +335,7 @@ def main() -> None:
                          "classifiers": item["metadata"].get("classifier", []), "build": built.get(name),
                          "install": installed.get(name), "modules": modules[name]})
     imports = import_all(target, modules, float(request.get("import_timeout", 60)))
+    phase("import")
     for package in packages:
         package["imports"] = imports.get(package["name"], {})
     failed = {p["name"]: [m for m, r in p["imports"].items() if not r["ok"]] for p in packages}
@@ -331,16 +344,19 @@ def main() -> None:
         twin = venv(request["gil"], os.path.join(work, "venv-gil"))
         names = [p for p in packages if p["name"] in failed]
         twin_reqs = [f"{p['name']}=={p['version']}" for p in names]
-        done = run([request["gil"], "-m", "pip", *PIP, "--python", twin, "install", *twin_reqs, "-c", constraints],
+        done = run([request["gil"], "-m", "pip", *PIP, "--python", twin, *INSTALL, *twin_reqs, "-c", constraints],
                    timeout)
         report["gil_install"] = {"ok": done["returncode"] == 0, "output": tail(done["output"], 5)}
         if done["returncode"] == 0:
             twin_imports = import_all(twin, failed, float(request.get("import_timeout", 60)))
             for package in names:
                 package["gil_imports"] = twin_imports.get(package["name"], {})
+    phase("gil-twin")
     if request.get("stress"):
         stress(base, target, packages, request["stress"], work)
+        phase("stress")
     report["packages"] = packages
+    report["phase_seconds"] = phases
     print(json.dumps(report))
 
 

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,12 +50,13 @@ class ReadinessReport:
     verdict: str
     notes: tuple[str, ...]
     seconds: float
+    phase_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The documented JSON document: python, image, packages, verdict (and what was read)."""
         return {"python": self.python, "image": self.image, "input": self.source,
                 "packages": [row.to_json() for row in self.rows], "verdict": self.verdict,
-                "notes": list(self.notes), "seconds": round(self.seconds, 1)}
+                "notes": list(self.notes), "seconds": round(self.seconds, 1), "phase_seconds": self.phase_seconds}
 
 
 def interpreters_for(install_tags: list[str], minor: PythonMinor, image: str) -> tuple[str, str | None]:
@@ -99,4 +100,5 @@ def run_readiness(dependencies: DependencySet, image: str, minor: PythonMinor, *
                               f"{(run.stderr or run.stdout).strip()[-300:]}") from None
     rows, verdict = judge(facts)
     return ReadinessReport(str(facts.get("python", minor)), image, str(dependencies.source), tuple(rows), verdict,
-                           dependencies.notes, time.monotonic() - started)
+                           dependencies.notes, time.monotonic() - started,
+                           {str(k): float(v) for k, v in dict(facts.get("phase_seconds", {})).items()})

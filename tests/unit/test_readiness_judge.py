@@ -267,6 +267,8 @@ def test_stress_findings() -> None:
     missing = "E   ModuleNotFoundError: No module named 'hypothesis'"
     assert stress_finding({"threads": 4, "parallel": {"returncode": 4, "total": 0, "output": missing}}) == (
         False, f"its tests did not run: {missing}")
+    assert stress_finding({"threads": 4, "parallel": {"returncode": 2, "total": 1, "failed": ["t"], "output": missing}}
+                          ) == (False, f"its tests did not run: {missing}")
     assert stress_finding({"threads": 4, "parallel": {"returncode": 0, "total": 10, "failed": []}}) == (
         False, "10 of its 10 tests pass under 4 threads")
     both = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b"]},
