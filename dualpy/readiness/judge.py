@@ -2,7 +2,8 @@
 
 A package is ready when it installs under the free-threaded interpreter (a t wheel, abi3t, pure Python, or built
 from its sdist) and every module of it imports there with the GIL staying off. It is not ready when it does not
-build or install, an import fails or hangs, or a module re-enables the GIL. It is unknown when it never resolved.
+build or install, an import fails or hangs, or a module re-enables the GIL. It is unknown when it never resolved,
+or when its only failing imports fail the same way under the GIL (not a free-threading problem).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _owner(module: str, owners: Mapping[str, str]) -> str | None:
     return owners.get(module) or owners.get(module.split(".")[0])
 
 
-def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tuple[bool, str, str | None]:
+def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tuple[bool | None, str, str | None]:
     """(ready, reason, module that re-enabled the GIL) from a distribution's imports."""
     imports: Mapping[str, Mapping[str, Any]] = package.get("imports", {})
     gil_imports: Mapping[str, Mapping[str, Any]] = package.get("gil_imports", {})
@@ -111,11 +112,15 @@ def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tu
             return False, f"{culprit}{via} re-enables the GIL on import: it does not declare free-threading " \
                           "support (Py_mod_gil)", culprit
     failed = sorted(m for m, r in imports.items() if not r.get("ok"))
+    # A module that fails the same way under the GIL twin says nothing about free threading: unknown, not false.
+    only_freethreaded = [m for m in failed if gil_imports.get(m, {}).get("ok", True)]
+    if only_freethreaded:
+        module = only_freethreaded[0]
+        compare = " (imports with the GIL)" if module in gil_imports else ""
+        return False, _short(f"import {module} fails{compare}: {imports[module].get('error', '?')}"), None
     if failed:
         module = failed[0]
-        twin = gil_imports.get(module)
-        compare = "" if twin is None else " (also with the GIL)" if not twin.get("ok") else " (imports with the GIL)"
-        return False, _short(f"import {module} fails{compare}: {imports[module].get('error', '?')}"), None
+        return None, _short(f"import {module} fails with the GIL too: {imports[module].get('error', '?')}"), None
     return True, "", None
 
 
@@ -154,7 +159,7 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
 
     raced, stressed = stress_finding(package["stress"]) if package.get("stress") else (False, None)
 
-    def row(ready: bool, reason: str, culprit: str | None = None) -> Row:
+    def row(ready: bool | None, reason: str, culprit: str | None = None) -> Row:
         return Row(name, version, source, ready, reason, culprit, classifier, bool(package.get("requested")), seconds,
                    stressed)
 
@@ -168,8 +173,8 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
         why = first_error_line(installed.get("output", "")) if installed else "not installed"
         return row(False, _short(f"did not install: {why}"))
     ready, reason, culprit = _import_verdict(package, owners)
-    if not ready:
-        return row(False, reason, culprit)
+    if ready is not True:
+        return row(ready, reason, culprit)
     if raced:
         return row(False, str(stressed))
     origin = _DESCRIBED.get(source, source.replace("-wheel", " wheel"))

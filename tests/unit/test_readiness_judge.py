@@ -155,8 +155,11 @@ def test_import_errors_compare_with_the_gil_twin() -> None:
     assert judge_package(package("a", imports=failing), {}).reason == "import a fails: ImportError: boom"
     assert judge_package(package("a", imports=failing, gil_imports={"a": {"ok": True}}), {}).reason == \
         "import a fails (imports with the GIL): ImportError: boom"
-    assert judge_package(package("a", imports=failing, gil_imports={"a": {"ok": False}}), {}).reason == \
-        "import a fails (also with the GIL): ImportError: boom"
+    everywhere = judge_package(package("a", imports=failing, gil_imports={"a": {"ok": False}}), {})
+    assert (everywhere.ready, everywhere.reason) == (None, "import a fails with the GIL too: ImportError: boom")
+    both = {"a": {"ok": False, "error": "E1"}, "b": {"ok": False, "error": "E2"}}
+    mixed = judge_package(package("a", imports=both, gil_imports={"a": {"ok": False}, "b": {"ok": True}}), {})
+    assert (mixed.ready, mixed.reason) == (False, "import b fails (imports with the GIL): E2")
 
 
 def test_a_hung_import_comes_first() -> None:
