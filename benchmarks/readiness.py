@@ -29,7 +29,8 @@ def measure(image: str, python: str) -> dict:
     document = json.loads(done.stdout)
     rows = document["packages"]
     return {"image": image, "python": document["python"], "cpus": os.cpu_count(), "requested": 30,
-            "distributions": len(rows), "seconds": round(seconds, 1), "goal_seconds": GOAL_SECONDS,
+            "distributions": len(rows), "seconds": round(seconds, 1), "phase_seconds": document["phase_seconds"],
+            "goal_seconds": GOAL_SECONDS,
             "within_goal": seconds <= GOAL_SECONDS, "verdict": document["verdict"],
             "ready": sum(1 for r in rows if r["ready"] is True),
             "not_ready": [f"{r['name']} {r['version']}: {r['reason']}" for r in rows if r["ready"] is not True],
@@ -40,7 +41,8 @@ def measure(image: str, python: str) -> dict:
 def markdown(result: dict) -> str:
     lines = [f"# `dualpy readiness` on {result['requested']} packages", "",
              f"{result['distributions']} distributions judged in {result['seconds']} s on {result['cpus']} CPUs "
-             f"(goal {result['goal_seconds']} s: {'met' if result['within_goal'] else 'missed'}), free-threaded "
+             f"(goal {result['goal_seconds']} s: {'met' if result['within_goal'] else 'missed'}; phases "
+             f"{', '.join(f'{k} {v} s' for k, v in result['phase_seconds'].items())}), free-threaded "
              f"Python {result['python']} in `{result['image']}`; verdict **{result['verdict']}**, "
              f"{result['ready']} ready.", "",
              "| package | version | source | ready | reason |", "|---|---|---|---|---|"]

@@ -23,6 +23,7 @@ EXIT_CODES = {READY: 0, NOT_READY: 1, UNRESOLVED: 3}
 MAX_REASON = 200
 
 _COMPILER_ERROR = re.compile(r":\s*(?:fatal )?error:", re.IGNORECASE)
+_VERSION_LIST = re.compile(r"\(from versions: [^)\n]{40,}\)")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception): ")
 _PIP_BOILERPLATE = ("error: subprocess-exited-with-error", "error: metadata-generation-failed",
                     "error: failed-wheel-build-for-install", "ERROR: Failed building wheel",
@@ -53,6 +54,7 @@ class Row:
 
 def first_error_line(output: str) -> str:
     """The line of a pip or compiler log that says what went wrong (compiler error, exception, pip's ERROR)."""
+    output = _VERSION_LIST.sub("(from versions: …)", output)  # pip lists every release: the line, not the list
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     meaningful = [line for line in lines if not line.startswith(_PIP_BOILERPLATE)]
     for test in (_COMPILER_ERROR.search, _EXCEPTION_LINE.match,

@@ -41,6 +41,9 @@ COMPILE_LOG = """  Building wheel for crcmod (setup.py): started
     ("ERROR: Could not find a version that satisfies the requirement six==0.0.1 (from versions: 1.0)\n"
      "ERROR: No matching distribution found for six==0.0.1\n",
      "ERROR: Could not find a version that satisfies the requirement six==0.0.1 (from versions: 1.0)"),
+    ("ERROR: Could not find a version that satisfies the requirement idna==0.0.1 (from versions: 0.2, 0.3, 0.4, "
+     "0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 2.0, 2.1)\n",
+     "ERROR: Could not find a version that satisfies the requirement idna==0.0.1 (from versions: …)"),
     ("error: subprocess-exited-with-error\nsomething odd\n", "something odd"),
     ("error: subprocess-exited-with-error\n", "error: subprocess-exited-with-error"),
     ("  \n", "no output"),
