@@ -23,6 +23,7 @@ EXIT_CODES = {READY: 0, NOT_READY: 1, UNRESOLVED: 3}
 MAX_REASON = 200
 
 _COMPILER_ERROR = re.compile(r":\s*(?:fatal )?error:", re.IGNORECASE)
+_METADATA_FAILED = "metadata-generation-failed"
 _VERSION_LIST = re.compile(r"\(from versions: [^)\n]{40,}\)")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception): ")
 _PIP_BOILERPLATE = ("error: subprocess-exited-with-error", "error: metadata-generation-failed",
@@ -194,8 +195,11 @@ def _unresolved_row(failure: Mapping[str, Any]) -> Row:
         name, version = requirement.name, str(requirement.specifier)
     except InvalidRequirement:
         name, version = text, ""
-    why = f"timed out after {failure['timeout']:.0f} s" if failure.get("timeout") else \
-        first_error_line(str(failure.get("output", "")))
+    output = str(failure.get("output", ""))
+    why = f"timed out after {failure['timeout']:.0f} s" if failure.get("timeout") else first_error_line(output)
+    if _METADATA_FAILED in output:  # an sdist whose build backend failed while pip resolved: a build failure
+        return Row(name, version, "sdist-failed", False, _short(f"sdist failed to build (metadata): {why}"),
+                   requested=True)
     return Row(name, version, "unresolved", None, _short(f"could not resolve: {why}"), requested=True)
 
 
@@ -217,7 +221,7 @@ def judge(report: Mapping[str, Any]) -> tuple[list[Row], str]:
 
 
 def verdict_of(rows: Sequence[Row]) -> str:
-    """'ready' when every row is, 'unresolved' when nothing resolved, else 'not-ready'."""
+    """'ready' when every row is, 'unresolved' when nothing resolved or built, else 'not-ready'."""
     if not rows or all(r.source == "unresolved" for r in rows):
         return UNRESOLVED
     return READY if all(r.ready is True for r in rows) else NOT_READY

@@ -186,6 +186,18 @@ def test_judge_rows_unresolved_and_verdict() -> None:
     assert verdict == NOT_READY
 
 
+def test_an_sdist_whose_metadata_fails_while_resolving_is_a_build_failure() -> None:
+    log = ("Collecting old-ext==1.0\n  error: subprocess-exited-with-error\n  Traceback (most recent call last):\n"
+           "  AttributeError: module 'pkgutil' has no attribute 'ImpImporter'\nerror: metadata-generation-failed\n")
+    rows, verdict = judge({"resolution": {"ok": False, "failures": [{"requirement": "old-ext==1.0", "output": log}]},
+                           "packages": [package()]})
+    failed = rows[1]
+    assert (failed.name, failed.version, failed.source, failed.ready) == ("old-ext", "==1.0", "sdist-failed", False)
+    assert failed.reason == ("sdist failed to build (metadata): AttributeError: module 'pkgutil' has no attribute "
+                             "'ImpImporter'")
+    assert verdict == NOT_READY
+
+
 def test_nothing_resolved_is_unresolved() -> None:
     rows, verdict = judge({"resolution": {"ok": False, "output": "ERROR: boom"}, "packages": []})
     assert verdict == UNRESOLVED and rows[0].reason == "could not resolve: ERROR: boom"
