@@ -81,7 +81,7 @@ def source_of(filename: str, build: Mapping[str, Any] | None) -> str:
     abis = {tag.abi for tag in tags}
     if abis == {"none"}:
         return "pure-wheel" if {tag.platform for tag in tags} == {"any"} else "none-abi-wheel"
-    chosen = sorted(a for a in abis if a == "abi3t" or a.endswith("t")) or sorted(abis)
+    chosen = sorted(a for a in abis if a.endswith("t")) or sorted(abis)  # cp314t, abi3t: what serves a t build
     return f"{chosen[0]}-wheel"
 
 
@@ -90,7 +90,7 @@ def classifier_of(classifiers: Sequence[str]) -> str | None:
     for classifier in classifiers:
         text = classifier.strip()
         if text.startswith(CLASSIFIER_PREFIX):
-            return text[len(CLASSIFIER_PREFIX):].strip(" :") or text
+            return text[len(CLASSIFIER_PREFIX):].removeprefix(" :: ").strip() or text
     return None
 
 
@@ -101,7 +101,7 @@ def _owner(module: str, owners: Mapping[str, str]) -> str | None:
 
 def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tuple[bool | None, str, str | None]:
     """(ready, reason, module that re-enabled the GIL) from a distribution's imports."""
-    imports: Mapping[str, Mapping[str, Any]] = package.get("imports", {})
+    imports: Mapping[str, Mapping[str, Any]] = package["imports"]
     gil_imports: Mapping[str, Mapping[str, Any]] = package.get("gil_imports", {})
     hung = sorted(m for m, r in imports.items() if r.get("timeout"))
     if hung:
@@ -120,10 +120,10 @@ def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tu
     if only_freethreaded:
         module = only_freethreaded[0]
         compare = " (imports with the GIL)" if module in gil_imports else ""
-        return False, _short(f"import {module} fails{compare}: {imports[module].get('error', '?')}"), None
+        return False, _short(f"import {module} fails{compare}: {imports[module]['error']}"), None
     if failed:
         module = failed[0]
-        return None, _short(f"import {module} fails with the GIL too: {imports[module].get('error', '?')}"), None
+        return None, _short(f"import {module} fails with the GIL too: {imports[module]['error']}"), None
     return True, "", None
 
 
@@ -133,18 +133,17 @@ def stress_finding(stress: Mapping[str, Any]) -> tuple[bool, str]:
         return False, "its sdist ships no tests"
     if "error" in stress:
         return False, _short(f"not stressed: {stress['error']}")
-    parallel = stress.get("parallel", {})
-    threads = stress.get("threads", "?")
-    if parallel.get("returncode") is None and parallel.get("timeout"):
+    parallel, threads = stress["parallel"], stress["threads"]
+    if parallel.get("timeout"):
         return False, f"its tests timed out after {parallel['timeout']:.0f} s under {threads} threads"
     if parallel.get("returncode") not in (0, 1) or not parallel.get("total"):  # pytest: 2-5 collection, usage
-        return False, _short(f"its tests did not run: {first_error_line(str(parallel.get('output', '')))}")
+        return False, _short(f"its tests did not run: {first_error_line(parallel['output'])}")
     serial_failed = set(stress.get("serial", {}).get("failed", []))
-    only_threads = sorted(set(parallel.get("failed", [])) - serial_failed)
+    only_threads = sorted(set(parallel["failed"]) - serial_failed)
     if only_threads:
         shown = ", ".join(only_threads[:3]) + (f" (+{len(only_threads) - 3} more)" if len(only_threads) > 3 else "")
         return True, _short(f"{len(only_threads)} test(s) fail only under {threads} threads: {shown}")
-    failing = len(parallel.get("failed", []))
+    failing = len(parallel["failed"])
     also = f", {failing} fail one at a time too" if failing else ""
     return False, f"{parallel['total'] - failing} of its {parallel['total']} tests pass under {threads} threads{also}"
 
@@ -155,10 +154,9 @@ _DESCRIBED = {"pure-wheel": "pure-Python wheel", "abi3t-wheel": "abi3t wheel", "
 def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
     """One distribution's row from the probe's facts."""
     build = package.get("build")
-    source = source_of(str(package.get("file", "")), build)
+    source = source_of(package["file"], build)
     seconds = float(build["seconds"]) if build else None
-    name, version, classifier = str(package["name"]), str(package["version"]), classifier_of(
-        package.get("classifiers", []))
+    name, version, classifier = package["name"], package["version"], classifier_of(package["classifiers"])
 
     raced, stressed = stress_finding(package["stress"]) if package.get("stress") else (False, None)
 
@@ -167,13 +165,13 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
                    stressed)
 
     if source == "sdist-failed":
-        failed = build or {}
+        failed = build or {"output": "it was not built"}
         why = f"timed out after {failed['timeout']:.0f} s" if failed.get("timeout") else \
-            first_error_line(str(failed.get("output", "")))
+            first_error_line(failed["output"])
         return row(False, _short(f"sdist failed to build: {why}"))
     installed = package.get("install")
     if not installed or not installed.get("ok"):
-        why = first_error_line(installed.get("output", "")) if installed else "not installed"
+        why = first_error_line(installed["output"]) if installed else "not installed"
         return row(False, _short(f"did not install: {why}"))
     ready, reason, culprit = _import_verdict(package, owners)
     if ready is not True:
@@ -189,13 +187,13 @@ def judge_package(package: Mapping[str, Any], owners: Mapping[str, str]) -> Row:
 
 
 def _unresolved_row(failure: Mapping[str, Any]) -> Row:
-    text = str(failure.get("requirement", "?"))
+    text = failure["requirement"]
     try:
         requirement = Requirement(text)
         name, version = requirement.name, str(requirement.specifier)
     except InvalidRequirement:
         name, version = text, ""
-    output = str(failure.get("output", ""))
+    output = failure["output"]
     why = f"timed out after {failure['timeout']:.0f} s" if failure.get("timeout") else first_error_line(output)
     if _METADATA_FAILED in output:  # an sdist whose build backend failed while pip resolved: a build failure
         return Row(name, version, "sdist-failed", False, _short(f"sdist failed to build (metadata): {why}"),
@@ -205,17 +203,17 @@ def _unresolved_row(failure: Mapping[str, Any]) -> Row:
 
 def judge(report: Mapping[str, Any]) -> tuple[list[Row], str]:
     """Every distribution's row (requested ones first, then by name) and the set's verdict."""
-    packages: Sequence[Mapping[str, Any]] = report.get("packages", [])
+    packages: Sequence[Mapping[str, Any]] = report["packages"]
     owners: dict[str, str] = {}
     for package in packages:
-        for module in package.get("modules", []):
+        for module in package["modules"]:
             owners.setdefault(module, canonicalize_name(package["name"]))
     rows = [judge_package(p, owners) for p in packages]
-    resolution = report.get("resolution", {})
+    resolution = report["resolution"]
     rows += [_unresolved_row(f) for f in resolution.get("failures", [])]
-    if not packages and not resolution.get("ok", False) and not rows:
+    if not rows and not resolution["ok"]:
         rows.append(Row("(the whole set)", "", "unresolved", None,
-                        _short(f"could not resolve: {first_error_line(str(resolution.get('output', '')))}")))
+                        _short(f"could not resolve: {first_error_line(resolution['output'])}")))
     rows.sort(key=lambda r: (not r.requested, canonicalize_name(r.name)))
     return rows, verdict_of(rows)
 

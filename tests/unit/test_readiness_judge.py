@@ -48,6 +48,8 @@ COMPILE_LOG = """  Building wheel for crcmod (setup.py): started
     ("error: subprocess-exited-with-error\n", "error: subprocess-exited-with-error"),
     ("  \n", "no output"),
     ("a\nb\n", "b"),
+    ("something odd\nERROR: Failed building wheel for x\n", "something odd"),
+    ("ERROR: Failed building wheel for x\n", "ERROR: Failed building wheel for x"),
 ])
 def test_first_error_line(log: str, line: str) -> None:
     assert first_error_line(log) == line
@@ -56,11 +58,15 @@ def test_first_error_line(log: str, line: str) -> None:
 def test_first_error_line_is_bounded() -> None:
     line = first_error_line("error: " + "x" * 500)
     assert len(line) == 200 and line.endswith("…")
+    exact = "error: " + "x" * 193
+    assert first_error_line(exact) == exact
 
 
 @pytest.mark.parametrize(("filename", "build", "source"), [
     ("markupsafe-3.0.3-cp314-cp314t-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", None, "cp314t-wheel"),
     ("x-1.0-cp315-abi3.abi3t-manylinux_2_39_x86_64.whl", None, "abi3t-wheel"),
+    ("x-1.0-cp314-abi3.cp314t-manylinux_2_17_x86_64.whl", None, "cp314t-wheel"),
+    ("x-1.0-cp314-cp314-manylinux_2_17_x86_64.whl", None, "cp314-wheel"),
     ("six-1.17.0-py2.py3-none-any.whl", None, "pure-wheel"),
     ("tool-1.0-py3-none-manylinux_2_17_x86_64.whl", None, "none-abi-wheel"),
     ("odd.whl", None, "wheel"),
@@ -78,6 +84,7 @@ def test_classifier_level() -> None:
     assert classifier_of(["Programming Language :: Python :: Free Threading"]) == \
         "Programming Language :: Python :: Free Threading"
     assert classifier_of(["Programming Language :: Python :: 3"]) is None
+    assert classifier_of(["Programming Language :: Python :: Free Threading :: 1 - Unstable"]) == "1 - Unstable"
 
 
 def package(name: str = "demo", file: str = "demo-1.0-py3-none-any.whl", **facts: Any) -> dict[str, Any]:
@@ -89,6 +96,7 @@ def package(name: str = "demo", file: str = "demo-1.0-py3-none-any.whl", **facts
 
 def test_a_pure_wheel_that_imports_is_ready() -> None:
     row = judge_package(package(), {})
+    assert (row.name, row.version) == ("demo", "1.0")
     assert (row.ready, row.source, row.reason) == (True, "pure-wheel",
                                                   "pure-Python wheel; 1 module(s) import with the GIL off")
     assert row.gil_reenabled_by is None and row.requested and row.build_seconds is None
@@ -131,6 +139,7 @@ def test_an_install_failure() -> None:
     assert judge_package(package(install={"ok": False, "output": "ERROR: x is not a supported wheel"}), {}).reason \
         == "did not install: ERROR: x is not a supported wheel"
     assert judge_package(package(install=None), {}).reason == "did not install: not installed"
+    assert judge_package(package(install={"ok": False, "output": "E"}), {}).ready is False
 
 
 def test_a_module_that_re_enables_the_gil() -> None:
@@ -146,6 +155,13 @@ def test_the_gil_re_enabled_by_another_distribution_names_it() -> None:
     imports = {"app": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["_speedups"]}}
     row = judge_package(package("app", imports=imports), {"_speedups": "old-ext"})
     assert row.reason.startswith("_speedups (from old-ext) re-enables the GIL")
+    dotted = {"app": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["legacy.core._c"]}}
+    assert judge_package(package("app", imports=dotted), {"legacy": "legacy-dist", "legacy.core._c": "other"}
+                         ).reason.startswith("legacy.core._c (from other) re-enables")
+    assert judge_package(package("app", imports=dotted), {"legacy": "legacy-dist"}).reason.startswith(
+        "legacy.core._c (from legacy-dist) re-enables")
+    assert judge_package(package("app", imports=dotted), {"app": "app"}).reason.startswith(
+        "legacy.core._c re-enables")
 
 
 def test_a_gil_on_without_a_warning_blames_the_module() -> None:
@@ -174,13 +190,14 @@ def test_a_hung_import_comes_first() -> None:
 def test_judge_rows_unresolved_and_verdict() -> None:
     report = {"resolution": {"ok": False, "failures": [
         {"requirement": "six==0.0.1", "output": "ERROR: No matching distribution found for six==0.0.1"},
-        {"requirement": "not a req ===", "timeout": 900.0}]},
+        {"requirement": "not a req ===", "timeout": 900.0, "output": ""}]},
         "packages": [package("zeta", requested=False), package("alpha")]}
     rows, verdict = judge(report)
     assert [(r.name, r.source, r.ready) for r in rows] == [
         ("alpha", "pure-wheel", True), ("not a req ===", "unresolved", None), ("six", "unresolved", None),
         ("zeta", "pure-wheel", True)]
-    assert rows[2].version == "==0.0.1"
+    assert (rows[2].version, rows[2].requested) == ("==0.0.1", True)
+    assert (rows[1].name, rows[1].version) == ("not a req ===", "")
     assert rows[2].reason == "could not resolve: ERROR: No matching distribution found for six==0.0.1"
     assert rows[1].reason == "could not resolve: timed out after 900 s"
     assert verdict == NOT_READY
@@ -200,9 +217,12 @@ def test_an_sdist_whose_metadata_fails_while_resolving_is_a_build_failure() -> N
 
 def test_nothing_resolved_is_unresolved() -> None:
     rows, verdict = judge({"resolution": {"ok": False, "output": "ERROR: boom"}, "packages": []})
-    assert verdict == UNRESOLVED and rows[0].reason == "could not resolve: ERROR: boom"
-    rows, verdict = judge({"resolution": {"ok": False, "failures": [{"requirement": "x", "output": "E"}]}})
+    assert verdict == UNRESOLVED
+    assert (rows[0].name, rows[0].version, rows[0].reason) == ("(the whole set)", "", "could not resolve: ERROR: boom")
+    rows, verdict = judge({"resolution": {"ok": False, "failures": [{"requirement": "x", "output": "E"}]},
+                           "packages": []})
     assert verdict == UNRESOLVED and len(rows) == 1
+    assert judge({"resolution": {"ok": True, "seconds": 1.0}, "packages": []}) == ([], UNRESOLVED)  # all marked off
 
 
 def test_verdicts() -> None:
@@ -280,14 +300,14 @@ def test_stress_findings() -> None:
     assert stress_finding({"no_tests": True}) == (False, "its sdist ships no tests")
     assert stress_finding({"error": "no sdist to take tests from: x"}) == (
         False, "not stressed: no sdist to take tests from: x")
-    assert stress_finding({"threads": 4, "parallel": {"returncode": None, "timeout": 600.0}}) == (
+    assert stress_finding({"threads": 4, "parallel": {"returncode": None, "timeout": 600.0, "output": ""}}) == (
         False, "its tests timed out after 600 s under 4 threads")
     missing = "E   ModuleNotFoundError: No module named 'hypothesis'"
-    assert stress_finding({"threads": 4, "parallel": {"returncode": 4, "total": 0, "output": missing}}) == (
-        False, f"its tests did not run: {missing}")
+    unrun = {"threads": 4, "parallel": {"returncode": 4, "total": 0, "failed": [], "output": missing}}
+    assert stress_finding(unrun) == (False, f"its tests did not run: {missing}")
     assert stress_finding({"threads": 4, "parallel": {"returncode": 2, "total": 1, "failed": ["t"], "output": missing}}
                           ) == (False, f"its tests did not run: {missing}")
-    assert stress_finding({"threads": 4, "parallel": {"returncode": 0, "total": 10, "failed": []}}) == (
+    assert stress_finding({"threads": 4, "parallel": {"returncode": 0, "total": 10, "failed": [], "output": ""}}) == (
         False, "10 of its 10 tests pass under 4 threads")
     both = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b"]},
             "serial": {"failed": ["t.a", "t.b"]}}
@@ -295,6 +315,8 @@ def test_stress_findings() -> None:
     races = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b", "t.c", "t.d", "t.e"]},
              "serial": {"failed": ["t.e"]}}
     assert stress_finding(races) == (True, "4 test(s) fail only under 4 threads: t.a, t.b, t.c (+1 more)")
+    three = {"threads": 4, "parallel": {"returncode": 1, "total": 10, "failed": ["t.a", "t.b", "t.c"]}}
+    assert stress_finding(three) == (True, "3 test(s) fail only under 4 threads: t.a, t.b, t.c")
 
 
 def test_stress_decides_and_annotates_the_row() -> None:
