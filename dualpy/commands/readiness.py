@@ -8,15 +8,16 @@ import typer
 
 from dualpy import console
 from dualpy.errors import UsageError
+from dualpy.images import default_tag
 from dualpy.readiness.inputs import KIND_NAMES, read_dependency_set
 from dualpy.readiness.judge import EXIT_CODES
 from dualpy.readiness.report import summary_line, table, to_markdown
 from dualpy.readiness.run import DEFAULT_IMPORT_TIMEOUT, ThreadStress, run_readiness
 from dualpy.signals import terminate_as_interrupt
+from dualpy.sources.recipes import find_release
 from dualpy.tags import PythonMinor
 from dualpy.verify.report import check_writable, write_text_report
 from dualpy.verify.stress import default_threads
-from dualpy.wheels.plan import default_image
 
 
 def readiness(
@@ -51,7 +52,8 @@ def readiness(
     for note in dependencies.notes:
         console.warn(note)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: the container is removed on the way out
-        report = run_readiness(dependencies, image or default_image(python), minor, import_timeout=import_timeout,
+        report = run_readiness(dependencies, image or default_tag(find_release(python)[1].version), minor,
+                               import_timeout=import_timeout,
                                stress=thread_stress)
     if markdown is not None:
         write_text_report(markdown, to_markdown(report))

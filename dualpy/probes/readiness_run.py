@@ -23,8 +23,9 @@ import sys
 import tarfile
 import time
 import urllib.parse
-import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 PIP = ["--disable-pip-version-check", "--no-input"]
 INSTALL = ["install", "--root-user-action=ignore"]
@@ -110,12 +111,11 @@ def modules_of(files: list[str], max_modules: int) -> list[str]:
 def venv(base: str, where: str) -> str:
     shutil.rmtree(where, ignore_errors=True)
     subprocess.run([base, "-m", "venv", "--without-pip", where], check=True, capture_output=True)
-    return os.path.join(where, "bin", "python")
+    return str(Path(where) / "bin" / "python")
 
 
 def write_lines(path: str, lines: list[str]) -> str:
-    with open(path, "w") as stream:
-        stream.write("".join(line + "\n" for line in lines))
+    Path(path).write_text("".join(line + "\n" for line in lines))
     return path
 
 
@@ -123,14 +123,13 @@ def resolve(base: str, target: str, requirements: list[str], constraints: str, w
             timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The install items pip would pick, and per-requirement failures (only when the whole set fails)."""
     def attempt(reqs: list[str], label: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        report = os.path.join(work, f"resolve-{label}.json")
-        files = write_lines(os.path.join(work, f"requirements-{label}.txt"), reqs)
+        report = Path(work) / f"resolve-{label}.json"
+        files = write_lines(str(Path(work) / f"requirements-{label}.txt"), reqs)
         done = run([base, "-m", "pip", *PIP, "--python", target, *INSTALL, "--dry-run", "--ignore-installed",
-                    "--report", report, "-r", files, "-c", constraints], timeout)
-        if done["returncode"] != 0 or not os.path.exists(report):
+                    "--report", str(report), "-r", files, "-c", constraints], timeout)
+        if done["returncode"] != 0 or not report.exists():
             return done, []
-        with open(report) as stream:
-            return done, json.load(stream).get("install", [])
+        return done, json.loads(report.read_text()).get("install", [])
 
     whole, items = attempt(requirements, "all")
     if whole["returncode"] == 0:
@@ -165,11 +164,11 @@ def build_sdists(base: str, items: list[dict[str, Any]], work: str, timeout: flo
         if filename_of(url).endswith(".whl"):
             continue
         name = item["metadata"]["name"]
-        out = os.path.join(work, "built", name)
-        os.makedirs(out, exist_ok=True)
-        done = run([base, "-m", "pip", *PIP, "wheel", "--no-deps", "--wheel-dir", out, url], timeout)
-        wheels = [f for f in os.listdir(out) if f.endswith(".whl")]
-        done["wheel"] = os.path.join(out, wheels[0]) if done["returncode"] == 0 and wheels else None
+        out = Path(work) / "built" / name
+        out.mkdir(parents=True, exist_ok=True)
+        done = run([base, "-m", "pip", *PIP, "wheel", "--no-deps", "--wheel-dir", str(out), url], timeout)
+        wheels = sorted(out.glob("*.whl"))
+        done["wheel"] = str(wheels[0]) if done["returncode"] == 0 and wheels else None
         built[name] = done
     return built
 
@@ -230,7 +229,7 @@ def sdist_tests(archive_path: str, destination: str) -> str | None:
                 return None
             chosen = [m for m in members if m.name.split("/")[1] == found]
             archive.extractall(destination, members=chosen, filter="data")
-            return os.path.join(destination, chosen[0].name.split("/")[0], found)
+            return str(Path(destination) / chosen[0].name.split("/")[0] / found)
     except (tarfile.TarError, OSError, IndexError):
         return None
 
@@ -248,11 +247,11 @@ def failed_tests(junit: str) -> tuple[int, list[str]]:
 
 
 def pytest_run(target: str, tests: str, threads: int, iterations: int, timeout: float, label: str) -> dict[str, Any]:
-    junit = os.path.join(os.path.dirname(tests), f"junit-{label}.xml")
+    junit = str(Path(tests).parent / f"junit-{label}.xml")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONPATH")}
     done = run([target, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib", "--rootdir",
                 tests, f"--parallel-threads={threads}", f"--iterations={iterations}", f"--junitxml={junit}",
-                tests], timeout, cwd=os.path.dirname(tests), env=env)
+                tests], timeout, cwd=str(Path(tests).parent), env=env)
     done["total"], done["failed"] = failed_tests(junit)
     return done
 
@@ -269,15 +268,15 @@ def stress(base: str, target: str, packages: list[dict[str, Any]], settings: dic
         if tools["returncode"] != 0:
             package["stress"] = {"error": "pytest-run-parallel did not install: " + tail(tools["output"], 1)}
             continue
-        where = os.path.join(work, "stress", package["name"])
-        os.makedirs(where, exist_ok=True)
-        fetched = run([base, "-m", "pip", *PIP, "download", "--no-deps", "--no-binary", ":all:", "--dest", where,
+        where = Path(work) / "stress" / package["name"]
+        where.mkdir(parents=True, exist_ok=True)
+        fetched = run([base, "-m", "pip", *PIP, "download", "--no-deps", "--no-binary", ":all:", "--dest", str(where),
                        f"{package['name']}=={package['version']}"], float(settings["timeout"]))
-        archives = [f for f in os.listdir(where) if f.endswith((".tar.gz", ".tgz"))]
+        archives = sorted(str(f) for f in where.iterdir() if f.name.endswith((".tar.gz", ".tgz")))
         if fetched["returncode"] != 0 or not archives:
             package["stress"] = {"error": "no sdist to take tests from: " + tail(fetched["output"], 1)}
             continue
-        tests = sdist_tests(os.path.join(where, archives[0]), os.path.join(where, "src"))
+        tests = sdist_tests(archives[0], str(where / "src"))
         if tests is None:
             package["stress"] = {"no_tests": True}
             continue
@@ -290,15 +289,14 @@ def stress(base: str, target: str, packages: list[dict[str, Any]], settings: dic
 
 
 def main() -> None:
-    with open(sys.argv[1]) as stream:
-        request = json.load(stream)
+    request = json.loads(Path(sys.argv[1]).read_text())
     work = "/tmp/dualpy-readiness"
     shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    Path(work).mkdir(parents=True)
     base = request["freethreaded"]
     timeout = float(request.get("build_timeout", 900))
-    constraints = write_lines(os.path.join(work, "constraints.txt"), request.get("constraints", []))
-    target = venv(base, os.path.join(work, "venv-t"))
+    constraints = write_lines(str(Path(work) / "constraints.txt"), request.get("constraints", []))
+    target = venv(base, str(Path(work) / "venv-t"))
     report: dict[str, Any] = {"python": sys.version.split()[0], "interpreter": base}
     phases: dict[str, float] = {}
     started = time.monotonic()
@@ -341,7 +339,7 @@ def main() -> None:
     failed = {p["name"]: [m for m, r in p["imports"].items() if not r["ok"]] for p in packages}
     failed = {name: mods for name, mods in failed.items() if mods}
     if request.get("gil") and failed:
-        twin = venv(request["gil"], os.path.join(work, "venv-gil"))
+        twin = venv(request["gil"], str(Path(work) / "venv-gil"))
         names = [p for p in packages if p["name"] in failed]
         twin_reqs = [f"{p['name']}=={p['version']}" for p in names]
         done = run([request["gil"], "-m", "pip", *PIP, "--python", twin, *INSTALL, *twin_reqs, "-c", constraints],

@@ -14,7 +14,7 @@ import shlex
 import stat
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,7 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 def _split_option(line: str) -> tuple[str, str]:
     """('-r', 'x.txt') from '-r x.txt', '-rx.txt' or '--requirement=x.txt'."""
     if line.startswith("--"):
-        head, _, rest = line.partition("=") if "=" in line.split()[0] else line.partition(" ")
+        head, _, rest = line.partition("=") if "=" in line.split(maxsplit=1)[0] else line.partition(" ")
         return head.strip(), rest.strip()
     return line[:2], line[2:].strip()
 
@@ -227,7 +227,7 @@ def read_requirements(path: Path, reader: Callable[[Path], str] = read_bounded) 
         except (OSError, RuntimeError) as exc:
             raise UsageError(f"{current}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
         if real in chain:
-            loop = " -> ".join(os.path.basename(p) for p in (*chain[chain.index(real):], real))
+            loop = " -> ".join(Path(p).name for p in (*chain[chain.index(real):], real))
             raise UsageError(f"{current}: -r includes form a cycle ({loop}): remove one include")
         if len(chain) > MAX_INCLUDE_DEPTH:
             raise UsageError(f"{current}: -r includes nest deeper than {MAX_INCLUDE_DEPTH}: flatten them")
@@ -259,56 +259,72 @@ def _strings(value: object, origin: str) -> list[str]:
     return list(value)
 
 
-def parse_pyproject(text: str, name: str = "pyproject.toml", groups: Sequence[str] = ()) -> DependencySet:
-    """[project] dependencies, plus each named optional-dependencies extra or [dependency-groups] group (pure)."""
-    document = _toml(text, name)
+def _project_table(document: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The [project] table, when its dependencies are written down (not dynamic)."""
     project = document.get("project")
     if not isinstance(project, dict):
         raise UsageError(f"{name}: no [project] table: give a requirements file or a lock file instead")
     if "dependencies" in project.get("dynamic", []):
         raise UsageError(f"{name}: its dependencies are dynamic (computed at build time): give a requirements "
                          "file or a lock file instead")
-    own = canonicalize_name(str(project.get("name", "")))
-    extras = project.get("optional-dependencies", {})
-    dependency_groups = document.get("dependency-groups", {})
-    if not isinstance(extras, dict) or not isinstance(dependency_groups, dict):
-        raise UsageError(f"{name}: optional-dependencies and dependency-groups must be tables")
-    requested: list[Requested] = []
+    return project
 
-    def add(texts: list[str], origin: str, depth: int) -> None:
-        for text in texts:
-            item = _requirement(text, origin)
-            if own and item.name == own:  # `all = ["me[a,b]"]`: the project's own extras, expanded
+
+@dataclass
+class _PyprojectGroups:
+    """Collects requirements from [project] lists and groups, expanding self-references and include-group."""
+
+    name: str
+    own: str
+    extras: Mapping[str, Any]
+    dependency_groups: Mapping[str, Any]
+    requested: list[Requested] = field(default_factory=list)
+
+    def add(self, texts: list[str], origin: str, depth: int) -> None:
+        for line in texts:
+            item = _requirement(line, origin)
+            if self.own and item.name == self.own:  # `all = ["me[a,b]"]`: the project's own extras, expanded
                 for extra in sorted(item.requirement.extras):
-                    add_group(extra, depth + 1)
+                    self.add_group(extra, depth + 1)
             else:
-                requested.append(item)
+                self.requested.append(item)
 
-    def add_group(group: str, depth: int) -> None:
+    def add_group(self, group: str, depth: int) -> None:
         if depth > MAX_GROUP_DEPTH:
-            raise UsageError(f"{name}: groups include each other deeper than {MAX_GROUP_DEPTH} (a cycle?)")
-        if group in extras:
-            add(_strings(extras[group], f"{name}:optional-dependencies.{group}"),
-                f"{name}:optional-dependencies.{group}", depth)
-        elif group in dependency_groups:
-            origin = f"{name}:dependency-groups.{group}"
-            members = dependency_groups[group]
+            raise UsageError(f"{self.name}: groups include each other deeper than {MAX_GROUP_DEPTH} (a cycle?)")
+        if group in self.extras:
+            origin = f"{self.name}:optional-dependencies.{group}"
+            self.add(_strings(self.extras[group], origin), origin, depth)
+        elif group in self.dependency_groups:
+            origin = f"{self.name}:dependency-groups.{group}"
+            members = self.dependency_groups[group]
             if not isinstance(members, list):
                 raise UsageError(f"{origin}: expected a list")
             for member in members:
                 if isinstance(member, dict) and isinstance(member.get("include-group"), str):
-                    add_group(member["include-group"], depth + 1)
+                    self.add_group(member["include-group"], depth + 1)
                 else:
-                    add(_strings([member], origin), origin, depth)
+                    self.add(_strings([member], origin), origin, depth)
         else:
-            known = ", ".join(sorted({*extras, *dependency_groups})) or "none"
-            raise UsageError(f"{name}: no optional-dependencies extra or dependency group {group!r} "
+            known = ", ".join(sorted({*self.extras, *self.dependency_groups})) or "none"
+            raise UsageError(f"{self.name}: no optional-dependencies extra or dependency group {group!r} "
                              f"(this file has: {known})")
 
-    add(_strings(project.get("dependencies", []), f"{name}:project.dependencies"), f"{name}:project.dependencies", 0)
+
+def parse_pyproject(text: str, name: str = "pyproject.toml", groups: Sequence[str] = ()) -> DependencySet:
+    """[project] dependencies, plus each named optional-dependencies extra or [dependency-groups] group (pure)."""
+    document = _toml(text, name)
+    project = _project_table(document, name)
+    extras = project.get("optional-dependencies", {})
+    dependency_groups = document.get("dependency-groups", {})
+    if not isinstance(extras, dict) or not isinstance(dependency_groups, dict):
+        raise UsageError(f"{name}: optional-dependencies and dependency-groups must be tables")
+    collected = _PyprojectGroups(name, canonicalize_name(str(project.get("name", ""))), extras, dependency_groups)
+    origin = f"{name}:project.dependencies"
+    collected.add(_strings(project.get("dependencies", []), origin), origin, 0)
     for group in groups:
-        add_group(group, 0)
-    return DependencySet(Path(name), InputKind.PYPROJECT, tuple(requested))
+        collected.add_group(group, 0)
+    return DependencySet(Path(name), InputKind.PYPROJECT, tuple(collected.requested))
 
 
 def _pinned(name: object, version: object, marker: str | None, origin: str) -> Requested:

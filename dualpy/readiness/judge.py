@@ -96,7 +96,7 @@ def classifier_of(classifiers: Sequence[str]) -> str | None:
 
 def _owner(module: str, owners: Mapping[str, str]) -> str | None:
     """The distribution that ships a module, by its own name or its top-level package."""
-    return owners.get(module) or owners.get(module.split(".")[0])
+    return owners.get(module) or owners.get(module.split(".", maxsplit=1)[0])
 
 
 def _import_verdict(package: Mapping[str, Any], owners: Mapping[str, str]) -> tuple[bool | None, str, str | None]:

@@ -133,15 +133,15 @@ def test_self_include_is_a_cycle(tmp_path: Path) -> None:
 
 def test_symlink_loop_in_an_include_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("six\n-r loop.txt\n")
-    os.symlink(tmp_path / "loop.txt", tmp_path / "loop.txt")
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")
     with pytest.raises(UsageError, match=r"loop.txt: cannot read it \(.*") as caught:
         read_dependency_set(tmp_path / "requirements.txt")
     assert "\n" not in str(caught.value)
 
 
 def test_a_symlink_loop_as_the_argument(tmp_path: Path) -> None:
-    os.symlink(tmp_path / "b.txt", tmp_path / "a.txt")
-    os.symlink(tmp_path / "a.txt", tmp_path / "b.txt")
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
     with pytest.raises(UsageError, match="a.txt: cannot read it"):
         read_dependency_set(tmp_path / "a.txt")
 
@@ -179,7 +179,7 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
 
 def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
     huge = tmp_path / "requirements.txt"
-    with open(huge, "wb") as stream:
+    with huge.open("wb") as stream:
         stream.truncate(inputs.MAX_FILE_BYTES + 1)  # sparse: the refusal must not depend on reading it all
     with pytest.raises(UsageError, match="larger than 16 MiB"):
         read_dependency_set(huge)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dualpy.errors import UsageError
 from dualpy.probes.readiness_run import failed_tests, filename_of, modules_of, sdist_tests
 from dualpy.readiness.judge import (
     NOT_READY,
@@ -23,7 +24,6 @@ from dualpy.readiness.judge import (
 )
 from dualpy.readiness.report import summary_line, table, to_markdown
 from dualpy.readiness.run import ReadinessReport, interpreters_for
-from dualpy.errors import UsageError
 from dualpy.tags import PythonMinor
 
 COMPILE_LOG = """  Building wheel for crcmod (setup.py): started
@@ -287,9 +287,8 @@ def test_terminal_table_and_summary(tmp_path: Path) -> None:
     from rich.console import Console
 
     rows = [Row("[red]x", "1", "pure-wheel", True, "fine\x1b[2J"), Row("b", "1", "sdist", False, "bad")]
-    console = Console(file=open(tmp_path / "out", "w"), width=200, color_system=None)
-    console.print(table(report_of(rows)))
-    console.file.close()
+    with (tmp_path / "out").open("w") as stream:
+        Console(file=stream, width=200, color_system=None).print(table(report_of(rows)))
     shown = (tmp_path / "out").read_text()
     assert "[red]x" in shown and "\\x1b[2J" in shown and "\x1b" not in shown
     assert summary_line(report_of(rows)) == ("verdict: NOT-READY (1 ready, 1 not, 0 unknown of 2) on free-threaded "
