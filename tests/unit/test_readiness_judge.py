@@ -212,6 +212,7 @@ def test_an_sdist_whose_metadata_fails_while_resolving_is_a_build_failure() -> N
     assert (failed.name, failed.version, failed.source, failed.ready) == ("old-ext", "==1.0", "sdist-failed", False)
     assert failed.reason == ("sdist failed to build (metadata): AttributeError: module 'pkgutil' has no attribute "
                              "'ImpImporter'")
+    assert failed.requested is True
     assert verdict == NOT_READY
 
 
@@ -372,3 +373,17 @@ def test_thread_stress_settings_are_checked() -> None:
         ThreadStress(1)
     with pytest.raises(UsageError, match="--iterations 0: give 1 or more"):
         ThreadStress(2, 0)
+
+
+def test_judge_attributes_a_gil_module_to_the_distribution_that_ships_it() -> None:
+    app = package("app", imports={"app": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["legacy._c.x"]}})
+    legacy = package("legacy-dist", modules=["legacy"], requested=False,
+                     imports={"legacy": {"ok": True, "gil_enabled": True, "gil_reenabled_by": ["legacy._c.x"]}})
+    rows, _ = judge({"resolution": {"ok": True}, "packages": [app, legacy]})
+    assert rows[0].reason.startswith("legacy._c.x (from legacy-dist) re-enables the GIL")
+    assert rows[1].reason.startswith("legacy._c.x re-enables the GIL")
+
+
+def test_an_sdist_never_built() -> None:
+    row = judge_package(package(file="x-1.tar.gz", build=None, install=None), {})
+    assert (row.source, row.reason) == ("sdist-failed", "sdist failed to build: it was not built")
