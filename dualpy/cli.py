@@ -9,7 +9,20 @@ import traceback
 import typer
 
 from dualpy import __version__, console
-from dualpy.commands import base, bench, config, doctor, images, launcher, pipeline, recipes, sources, verify, wheels
+from dualpy.commands import (
+    base,
+    bench,
+    config,
+    doctor,
+    images,
+    launcher,
+    pipeline,
+    readiness,
+    recipes,
+    sources,
+    verify,
+    wheels,
+)
 from dualpy.errors import DualpyError
 
 app = typer.Typer(
@@ -26,7 +39,7 @@ for name, group in (("recipes", recipes.app), ("sources", sources.app), ("base",
                     ("launcher", launcher.app), ("wheels", wheels.app), ("verify", verify.app),
                     ("config", config.app)):
     app.add_typer(group, name=name)
-for module in (doctor, pipeline, bench):
+for module in (doctor, pipeline, bench, readiness):
     module.register(app)
 
 

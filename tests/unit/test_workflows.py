@@ -61,13 +61,28 @@ def test_reusable_workflow_inputs_reach_run_only_through_env():
     document = yaml.safe_load((ROOT / ".github" / "workflows" / "dualpy.yml").read_text())
     trigger = document[True]["workflow_call"]  # YAML reads the key `on` as True
     assert set(trigger["inputs"]) == {"python-versions", "project-dir", "test-command", "runners", "image",
-                                      "dualpy-repository", "dualpy-ref"}
+                                      "readiness", "dualpy-repository", "dualpy-ref"}
     for job in document["jobs"].values():
         for step in job["steps"]:
             assert "${{" not in step.get("run", ""), step
     matrix = document["jobs"]["build"]["strategy"]["matrix"]["python"]
     assert matrix == "${{ fromJSON(inputs.python-versions) }}"
-    assert document["jobs"]["merge"]["needs"] == "build" and document["jobs"]["merge"]["if"] == "always()"
+    assert document["jobs"]["merge"]["needs"] == "build"
+    assert document["jobs"]["merge"]["if"] == "always() && inputs.readiness == ''"
+    assert document["jobs"]["build"]["if"] == "inputs.readiness == ''"
+
+
+def test_reusable_workflow_runs_readiness_instead_of_wheels_when_asked():
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "dualpy.yml").read_text())["jobs"]
+    readiness = jobs["readiness"]
+    assert readiness["if"] == "inputs.readiness != ''"
+    assert readiness["strategy"]["matrix"]["python"] == "${{ fromJSON(inputs.python-versions) }}"
+    (judge,) = [step for step in readiness["steps"] if step.get("id") == "judge"]
+    assert judge["uses"] == "./dualpy-action"
+    assert judge["with"]["readiness"] == "project/${{ inputs.readiness }}"
+    assert judge["with"]["python-versions"] == "${{ matrix.python }}"
+    assert jobs["readiness-gate"]["needs"] == "readiness"
+    assert jobs["readiness-gate"]["if"] == "always() && inputs.readiness != ''"
 
 
 def _runs(job: dict) -> str:
