@@ -34,14 +34,9 @@ app = typer.Typer(
     rich_markup_mode=None,  # help as written: [tool.dualpy] stays literal
 )
 
-# Command groups, in the order `dualpy --help` lists them; then the top-level commands.
-for name, group in (("recipes", recipes.app), ("sources", sources.app), ("base", base.app), ("images", images.app),
-                    ("launcher", launcher.app), ("wheels", wheels.app), ("verify", verify.app),
-                    ("config", config.app)):
-    app.add_typer(group, name=name)
-for module in (doctor, pipeline, bench, readiness):
+# Command groups and commands, in the order `dualpy --help` lists them; each module adds itself.
+for module in (recipes, sources, base, images, launcher, wheels, verify, config, doctor, pipeline, bench, readiness):
     module.register(app)
-
 
 def _version_callback(value: bool) -> None:
     if value:

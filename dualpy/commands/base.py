@@ -20,3 +20,8 @@ def build(
     """Build a minimal Debian image with debootstrap and docker import."""
     result = build_base(suite, tag, debian_mirror)
     console.stdout.print(result)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy base` group to the root app."""
+    root.add_typer(app, name="base")

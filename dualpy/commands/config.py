@@ -33,3 +33,8 @@ def show(
     for key, setting in config.settings.items():
         table.add_row(key, console.plain(repr(setting.value)), console.plain(setting.source))
     console.stdout.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy config` group to the root app."""
+    root.add_typer(app, name="config")

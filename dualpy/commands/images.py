@@ -152,3 +152,8 @@ def load(
         console.emit_json(result.to_json())
     else:
         console.stdout.print(f"{result.sha256}  {result.path}: loaded {', '.join(result.images)}", markup=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy images` group to the root app."""
+    root.add_typer(app, name="images")

@@ -59,3 +59,8 @@ def show(
         for request, path in settings.interpreters.items():
             console.stdout.print(f"  {request} -> {path!r}" if not path.isprintable() else f"  {request} -> {path}",
                                  markup=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy launcher` group to the root app."""
+    root.add_typer(app, name="launcher")

@@ -9,6 +9,7 @@ import typer
 from dualpy import console
 from dualpy.errors import UsageError
 from dualpy.images import default_tag
+from dualpy.options import refuse_without, split_list
 from dualpy.readiness.inputs import KIND_NAMES, read_dependency_set
 from dualpy.readiness.judge import EXIT_CODES
 from dualpy.readiness.report import summary_line, table, to_markdown
@@ -29,13 +30,13 @@ def readiness(
     kind: str = typer.Option(None, "--kind", help=f"Read the file as {' | '.join(KIND_NAMES)} (default: "
                              "from its name)."),
     group: list[str] = typer.Option([], "--group", help="Also judge this optional-dependencies extra or "
-                                    "dependency group of a pyproject.toml (repeatable)."),
+                                    "dependency group of a pyproject.toml (commas or repeated)."),
     import_timeout: float = typer.Option(DEFAULT_IMPORT_TIMEOUT, "--import-timeout", min=1,
                                          help="Seconds one module's import may take before it counts as hung."),
     stress: bool = typer.Option(False, "--stress", help="Also run each requested package's own tests (from its "
                                 "sdist) under pytest-run-parallel; a test failing only in threads makes it not ready."),
     threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: cores, >= 2)."),
-    iterations: int = typer.Option(2, "--iterations", help="Iterations per thread for --stress."),
+    iterations: int = typer.Option(None, "--iterations", help="Iterations per thread for --stress (default 2)."),
     json_output: bool = typer.Option(False, "--json", help="Write the report as JSON to stdout."),
     markdown: Path = typer.Option(None, "--markdown", help="Also write the report as Markdown to this file "
                                   "(a job summary)."),
@@ -44,8 +45,10 @@ def readiness(
     minor = PythonMinor.parse(python)
     if not minor.supports_freethreading:
         raise UsageError(f"--python {python}: free-threaded builds begin with 3.13: pass --python 3.14")
-    thread_stress = ThreadStress(threads or default_threads(), iterations) if stress else None
-    dependencies = read_dependency_set(requirements, kind, group)
+    refuse_without("--threads", "--stress", threads is not None and not stress)
+    refuse_without("--iterations", "--stress", iterations is not None and not stress)
+    thread_stress = ThreadStress(threads or default_threads(), iterations or 2) if stress else None
+    dependencies = read_dependency_set(requirements, kind, list(split_list(group)))
     if markdown is not None:
         check_writable(markdown)  # a bad path is said before minutes of installing, not after
     console.set_quiet(json_output)

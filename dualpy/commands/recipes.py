@@ -105,3 +105,8 @@ def add(
     text = insert_release(recipe.path.read_text(), entry, version, recipe.path)
     atomic_write_text(recipe.path, text, mode=recipe.path.stat().st_mode & 0o777)
     console.info(f"added {version} to {recipe.path}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy recipes` group to the root app."""
+    root.add_typer(app, name="recipes")

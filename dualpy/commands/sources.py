@@ -73,3 +73,8 @@ def _say(verdict: SignedVerdict, require_signed: bool) -> None:
     if require_signed:
         raise SourceNotProven(f"{verdict.message}; --require-signed asks for both: drop it to accept one source")
     console.warn(verdict.message)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy sources` group to the root app."""
+    root.add_typer(app, name="sources")

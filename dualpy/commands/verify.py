@@ -78,3 +78,8 @@ def image(
     """Each launcher rule picks the build it should; python3.X and python3.Xt are what they claim."""
     report = verify_image(tag, strict=strict)
     _finish(report, json_path, junit_path, markdown_path)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy verify` group to the root app."""
+    root.add_typer(app, name="verify")

@@ -51,3 +51,8 @@ def build(
     console.stdout.print(table)
     console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
                  f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `dualpy wheels` group to the root app."""
+    root.add_typer(app, name="wheels")

@@ -111,3 +111,20 @@ def test_config_show_json_is_the_documented_shape(tmp_path, capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["pythons"] == {"value": ["3.13"], "source": f"{tmp_path / 'pyproject.toml'} [tool.dualpy]"}
     assert document["variants"] == {"value": ["gil", "freethreaded"], "source": "default"}
+
+
+def test_every_command_module_registers_itself_one_way():
+    """One way to register: each module under dualpy/commands has register(root), and the CLI calls every one."""
+    import importlib
+    import pkgutil
+
+    import dualpy.commands
+    from dualpy import cli
+
+    names = sorted(m.name for m in pkgutil.iter_modules(dualpy.commands.__path__))
+    for name in names:
+        module = importlib.import_module(f"dualpy.commands.{name}")
+        assert callable(getattr(module, "register", None)), f"dualpy.commands.{name} has no register(root)"
+    registered = {group.name for group in cli.app.registered_groups} | {
+        command.name for command in cli.app.registered_commands}
+    assert registered == set(names)

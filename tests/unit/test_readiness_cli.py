@@ -52,3 +52,12 @@ def test_engine_down_is_one_line_after_the_list_is_read(tmp_path: Path) -> None:
                             timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("error: no Docker engine answers") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("flag", ["--threads", "--iterations"])
+def test_a_stress_flag_without_stress_is_a_usage_error(tmp_path, capsys, flag):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("six==1.17.0\n")
+    assert main(["readiness", str(requirements), flag, "3"]) == 2
+    captured = capsys.readouterr()
+    assert f"{flag} has no effect without --stress" in captured.err and captured.out == ""
