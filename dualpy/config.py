@@ -13,7 +13,7 @@ from typing import Any
 from dualpy.errors import ConfigurationError, UsageError
 from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
-from dualpy.verify.audit import parse_policy
+from dualpy.wheels.floor import DEFAULT_FLOOR, parse_floor
 
 # key in [tool.dualpy] -> (type, environment variable, default)
 SETTINGS: dict[str, tuple[type, str, Any]] = {
@@ -26,7 +26,7 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "stress": (bool, "DUALPY_STRESS", False),
     "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
     "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
-    "manylinux": (str, "DUALPY_MANYLINUX", None),
+    "manylinux": (str, "DUALPY_MANYLINUX", DEFAULT_FLOOR),  # the glibc floor of the wheels, or native
 }
 MAX_PYPROJECT_BYTES = 1 << 20  # a pyproject.toml is kilobytes; a bigger one in an sdist is not read
 MAX_SDIST_MEMBERS = 100_000  # where the search for TOP/pyproject.toml gives up
@@ -147,8 +147,8 @@ def _validate(key: str, value: Any, source: str) -> None:
                 find_release(python)
         elif key == "variants" and value:
             parse_variants(",".join(value))
-        elif key == "manylinux" and value is not None:
-            parse_policy(value)
+        elif key == "manylinux":
+            parse_floor(value)
         elif key in ("stress-threads", "stress-iterations") and value is not None and value < (
                 2 if key == "stress-threads" else 1):
             raise UsageError(f"{key} = {value}: give at least {2 if key == 'stress-threads' else 1}")

@@ -20,10 +20,10 @@ from dualpy.images import build_image, default_tag_for
 from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify import verify_wheelhouse
-from dualpy.verify.audit import parse_policy
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
 from dualpy.verify.stress import StressSettings, default_threads, extract_sdist_tests
+from dualpy.wheels.floor import parse_floor
 from dualpy.wheels import MANIFEST_NAME, WheelRecord, WheelsRequest, build_wheels, load_project, write_manifest
 
 REPORT_NAMES = {"json": "verify.json", "junit": "verify.junit.xml", "markdown": "verify.md"}
@@ -134,16 +134,17 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         wheelhouse = staging / "wheels"
         versions = ", ".join(r.version for r in releases)
         console.step(f"wheels for Python {versions}" + (f" from {source.name}" if sdist else ""))
+        floor = parse_floor(config["manylinux"])
         result = build_wheels(WheelsRequest(source, tuple(pythons), image=image, variants=variants,
                                             output_dir=wheelhouse, test_command=config["test-command"],
-                                            write_manifest=False))
+                                            write_manifest=False, floor=floor))
         wheels: list[WheelRecord] = list(result.wheels)
         stages["wheels"] = time.monotonic() - started
 
         started = time.monotonic()
         stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
                                   staging / "stress-tests")
-        manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
+        manylinux = floor.glibc  # native: tags are checked against the symbols only
         console.step(f"verify the wheels in {image}")
         combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
                                      test_command=config["test-command"], strict=strict, stress=stress,

@@ -2,6 +2,8 @@
 
 Run inside an image with auditwheel's own interpreter (it has pyelftools): python manylinux_audit.py REQUEST_JSON
 REQUEST: {"wheelhouse": DIR, "wheels": [FILE, ...]}
+or, from a floor build's repair script: python manylinux_audit.py --external WHEEL (no auditwheel; the symbols of
+the wheel's files and of each library from the system they link, the culprits when a floor cannot be met)
 """
 
 import io
@@ -17,6 +19,11 @@ from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection  # type
 
 MAX_MEMBER = 256 << 20
 AUDITWHEEL = os.path.join(os.path.dirname(sys.executable), "auditwheel")
+# The libraries of glibc itself come from the system the wheel runs on: only their symbol versions count.
+GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
+                   "libresolv.so.2", "libanl.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
+LIBRARY_DIRS = ("/usr/local/lib", "/usr/local/lib64", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+                "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib")
 
 
 def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
@@ -72,7 +79,38 @@ def scan(path: str) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
             sorted(needed))
 
 
+def _find_library(name: str) -> str | None:
+    for directory in LIBRARY_DIRS:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def external(path: str) -> dict[str, Any]:
+    """The wheel's own versioned symbols, and those of each non-glibc library it links from the system."""
+    symbols, needed = scan(path)
+    with zipfile.ZipFile(path) as archive:
+        inside = {os.path.basename(name) for name in archive.namelist()}
+    libraries: dict[str, Any] = {}
+    for name in needed:
+        if name in GLIBC_LIBRARIES or name in inside or name.startswith("libpython"):
+            continue
+        found = _find_library(name)
+        if found is None:
+            libraries[name] = {"path": None, "symbols": {}}
+            continue
+        with open(found, "rb") as stream:
+            versions = versioned_symbols(stream)
+        libraries[name] = {"path": found, "symbols": {lib: {v: sorted(n)[:5] for v, n in vs.items()}
+                                                      for lib, vs in versions.items()}}
+    return {"wheel": os.path.basename(path), "symbols": symbols, "needed": needed, "external": libraries}
+
+
 def main() -> None:
+    if sys.argv[1] == "--external":
+        print(json.dumps(external(sys.argv[2])))
+        return
     request = json.loads(sys.argv[1])
     report: list[dict[str, Any]] = []
     for wheel in request["wheels"]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dualpy.errors import UsageError
 from dualpy.pipconfig import PipSettings
 from dualpy.tags import ALL_VARIANTS, Variant
+from dualpy.wheels.floor import DEFAULT_FLOOR, Floor, parse_floor
 
 
 def split_pythons(values: Iterable[str]) -> tuple[str, ...]:
@@ -24,13 +25,14 @@ class WheelsRequest:
     project: Path
     pythons: tuple[str, ...]
     image: str | None = None  # None: the dualpy image of each Python's latest recipe release
-    manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image
+    manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image (--manylinux-image)
     variants: tuple[Variant, ...] = ALL_VARIANTS
     output_dir: Path = Path("wheelhouse")
     test_command: str | None = None  # replaces the project's test-command when set
     pip_settings: PipSettings | None = None  # None: the host's pip settings
     jobs: int | None = None  # cibuildwheel processes side by side per release; None: default_jobs()
     write_manifest: bool = True
+    floor: Floor = field(default_factory=lambda: parse_floor(DEFAULT_FLOOR))  # --manylinux: the glibc promised
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:
