@@ -53,7 +53,8 @@ def wheels(
     iterations: int = typer.Option(10, "--iterations", help="Iterations per thread for --stress."),
     tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: an sdist's in WHEELHOUSE)."),
     manylinux: str = typer.Option(None, "--manylinux",
-                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
+                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28); "
+                                       "without --image the symbols are scanned on the host."),
 ) -> None:
     """Static checks of every wheel, then install, import and GIL checks in each interpreter of the image."""
     with tempfile.TemporaryDirectory(prefix="dualpy-verify-") as scratch:

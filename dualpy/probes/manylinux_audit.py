@@ -36,7 +36,7 @@ def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
         if isinstance(section, GNUVerNeedSection):
             for verneed, auxiliaries in section.iter_versions():
                 for aux in auxiliaries:
-                    needs[aux.entry["vna_other"]] = (verneed.name, aux.name)
+                    needs[aux.entry["vna_other"]] = (str(verneed.name), str(aux.name))
         elif isinstance(section, GNUVerSymSection):
             versym = section
         elif section.name == ".dynsym":
@@ -66,7 +66,7 @@ def scan(path: str) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
                 continue
             try:
                 elf = ELFFile(data)
-                dynamic = elf.get_section_by_name(".dynamic")
+                dynamic: Any = elf.get_section_by_name(".dynamic")
                 if dynamic is not None:
                     needed.update(t.needed for t in dynamic.iter_tags() if t.entry.d_tag == "DT_NEEDED")
                 data.seek(0)

@@ -9,7 +9,7 @@ from pathlib import Path
 from dualpy import engine
 from dualpy.errors import UsageError
 from dualpy.verify.audit import Glibc
-from dualpy.verify.auditors import audit_abi3, audit_manylinux
+from dualpy.verify.auditors import audit_abi3, audit_manylinux, audit_manylinux_on_host
 from dualpy.verify.model import CheckResult, Report, Status
 from dualpy.verify.readiness import classifier_checks, readiness
 from dualpy.verify.runtime import check_image, check_wheels_in_image, pip_access
@@ -60,6 +60,8 @@ def verify_wheelhouse(
         results += audit_abi3(wheelhouse, tags)
         if stress:
             results += stress_wheels(image, wheelhouse, sorted(tags), stress, pip_access(True))
+    elif manylinux and facts:  # a policy without an image: the symbols are scanned here, never a silent pass
+        results += audit_manylinux_on_host(wheelhouse, {f.path.name: f.tags for f in facts}, manylinux)
     results += readiness(facts, results)
     return Report("wheels", str(wheelhouse), image, image_id, time.monotonic() - started, strict, results)
 
