@@ -17,8 +17,10 @@ from dualpy.config import ResolvedConfig
 from dualpy.errors import BuildFailed, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
+from dualpy.images.suites import find_suite
 from dualpy.sources.recipes import find_release
-from dualpy.tags import parse_variants
+from dualpy.sources.recipes import Release
+from dualpy.tags import Variant, parse_variants
 from dualpy.verify import verify_wheelhouse
 from dualpy.verify.model import Report
 from dualpy.verify.report import write_reports
@@ -89,8 +91,26 @@ def _stress_settings(config: ResolvedConfig, tests_dir: Path | None, sdist: Path
     return StressSettings(config["stress-threads"] or default_threads(), config["stress-iterations"], tests_dir)
 
 
+def older_image_tag(image: str, suite: str) -> str:
+    """The tag of the image of the same releases on an older suite: dualpy/cpython:3.14.7-bullseye."""
+    return f"{image}-{suite}"
+
+
+def _older_image(image: str, suite: str, releases: list[Release], variants: tuple[Variant, ...]) -> str:
+    """The same releases on an older Debian (built if absent: same recipes, the layer cache shared)."""
+    find_suite(suite)  # an unknown suite fails here, before any build
+    tag = older_image_tag(image, suite)
+    if engine.image_exists(tag):
+        console.step(f"older-glibc image {tag}: present")
+    else:
+        console.step(f"older-glibc image {tag} is absent: building it on {suite}")
+        build_image(",".join(r.version for r in releases), variants=variants, tag=tag, suite=suite)
+    return tag
+
+
 def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
-                 strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
+                 strict: bool = False, tests_dir: Path | None = None, older_suite: str | None = None
+                 ) -> PipelineResult:
     """Run every stage for each configured Python; files reach the output dir only at the end."""
     project = load_project(project_path)
     pythons = list(config["pythons"])
@@ -115,6 +135,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         build_image(",".join(r.version for r in releases), variants=variants, tag=image)
     else:
         console.step(f"image {image}: present")
+    older = _older_image(image, older_suite, releases, variants) if older_suite else None
     stages["image"] = time.monotonic() - started
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +169,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         console.step(f"verify the wheels in {image}")
         combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
                                      test_command=config["test-command"], strict=strict, stress=stress,
-                                     manylinux=manylinux)
+                                     manylinux=manylinux, older_image=older)
         combined.target = str(output_dir)
         stages["verify"] = time.monotonic() - started
         combined.seconds = stages["verify"]
