@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dualpy import console
 from dualpy.cli import main
 from tests.unit.wheelcraft import make_wheel
 
@@ -23,6 +24,12 @@ def _extension(tmp_path: Path, source: str) -> bytes:
     (tmp_path / "m.c").write_text(source)
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(tmp_path / "m.so"), str(tmp_path / "m.c")], check=True)
     return (tmp_path / "m.so").read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _loud_again():
+    yield
+    console.set_quiet(False)  # `--json -` silences progress for the rest of the process
 
 
 def _verify(wheelhouse: Path, capsys, *args: str) -> tuple[int, list[dict]]:
