@@ -87,7 +87,8 @@ def write_results(document: dict[str, Any]) -> None:
     RESULTS.with_suffix(".json").write_text(json.dumps(document, indent=2) + "\n")
     lines = [f"# Floor compiler vs the image's gcc ({document['image']}, Python {document['python']}, "
              f"median of {document['runs']})", "",
-             "| project | gcc (native) s | zig (2_28) s | ratio | tags native | tags 2_28 |", "|---|---|---|---|---|---|"]
+             "| project | gcc (native) s | zig (2_28) s | ratio | tags native | tags 2_28 |",
+             "|---|---|---|---|---|---|"]
     for row in document["projects"]:
         native, floor = row[NATIVE], row[DEFAULT_FLOOR]
         lines.append(f"| {row['project']} | {native['median_seconds']} | {floor['median_seconds']} | {row['ratio']} | "
