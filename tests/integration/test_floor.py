@@ -86,3 +86,37 @@ def test_a_system_library_above_the_floor_is_one_line_and_native_builds_it(multi
     assert wheel["manylinux"] == "native" and wheel["compiler"] == "gcc (the image's)"
     platforms = {t.platform for t in parse_wheel_filename(wheel["filename"])[3]}
     assert (promised_glibc(platforms) or (0, 0)) >= (2, 34)  # honest: libzstd needs bookworm's glibc
+
+
+OLDER_PYTHON = "3.14"  # one release only: the bullseye image costs a CPython build per variant (~6 min in CI)
+
+
+@pytest.fixture(scope="module")
+def older_image() -> str:
+    """Python 3.14 on Debian bullseye (glibc 2.31), the oldest suite reachable; same recipes as the multi image."""
+    from dualpy.images import default_tag  # noqa: PLC0415
+    from dualpy.pipeline import older_image_tag  # noqa: PLC0415
+    from dualpy.sources.recipes import find_release  # noqa: PLC0415
+
+    tag = older_image_tag(default_tag(find_release(OLDER_PYTHON)[1].version), "bullseye")
+    report = json.loads(run_dualpy("images", "build", "--python", OLDER_PYTHON, "--suite", "bullseye", "--tag", tag,
+                                   "--json").stdout)
+    assert report["suite"] == "bullseye"
+    return tag
+
+
+def test_floor_wheels_import_on_an_older_glibc_and_native_ones_do_not(multi_image: str, older_image: str,
+                                                                       tmp_path: Path) -> None:
+    floor = tmp_path / "floor"
+    _build("ext-threads", multi_image, floor)  # the default floor
+    report = _verify(floor, "--older-image", older_image)
+    rows = _checks(report, "runtime.older-glibc")
+    assert [r["status"] for r in rows] == ["pass", "pass"], rows
+    assert all("glibc 2.31" in r["message"] for r in rows)
+    assert any("cp314-cp314t" in r["message"] for r in rows)  # imported in the t build, the GIL off there
+    native = tmp_path / "native"
+    _build("ext-threads", multi_image, native, "--manylinux", "native", "--variants", "gil")
+    result = run_dualpy("verify", "wheels", str(native), "--json", "-", "--older-image", older_image, check=False)
+    assert result.returncode == 1
+    (row,) = _checks(json.loads(result.stdout), "runtime.older-glibc")
+    assert row["status"] == "fail" and "runtime.install" in row["message"]  # pip refuses manylinux_2_34 on 2.31
