@@ -3,14 +3,39 @@ glibc 2.31) and every extension module imported there, the GIL off in t; one run
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from dualpy import engine
+from dualpy.verify.audit import Glibc, promised_glibc
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import INSTALL, check_wheels_in_image
 from dualpy.verify.static import WheelFacts
 
 OLDER_GLIBC = "runtime.older-glibc"
+_GLIBC_RE = re.compile(r"^glibc (\d+)\.(\d+)")
+
+
+def _promised(wheel: str) -> Glibc | None:
+    try:
+        tags = parse_wheel_filename(wheel)[3]
+    except InvalidWheelFilename:
+        return None
+    return promised_glibc({t.platform for t in tags})
+
+
+def _unmatched(wheel: str, image: str, glibc: str) -> CheckResult:
+    """A wheel no interpreter of the older image took: a failure when its tag asks for a newer glibc than the
+    image has (pip there refuses it), else a warning."""
+    promised, match = _promised(wheel), _GLIBC_RE.match(glibc)
+    if promised and match and promised > (int(match[1]), int(match[2])):
+        return CheckResult(wheel, OLDER_GLIBC, Status.FAIL,
+                           f"tagged for glibc {promised[0]}.{promised[1]}, newer than {glibc} ({image}): pip there "
+                           "refuses it; build it at a lower floor (--manylinux 2_28)")
+    return CheckResult(wheel, OLDER_GLIBC, Status.WARN,
+                       f"its tags match no interpreter of {image}: not tried on the older glibc")
 
 
 def older_glibc_rows(wheels: Sequence[str], results: Sequence[CheckResult], image: str, glibc: str
@@ -28,8 +53,7 @@ def older_glibc_rows(wheels: Sequence[str], results: Sequence[CheckResult], imag
             rows.append(CheckResult(wheel, OLDER_GLIBC, Status.FAIL,
                                     f"on {where}, {first.check} under {first.interpreter}: {first.message}"))
         elif not installed:
-            rows.append(CheckResult(wheel, OLDER_GLIBC, Status.WARN,
-                                    f"its tags match no interpreter of {image}: not tried on the older glibc"))
+            rows.append(_unmatched(wheel, image, glibc))
         else:
             rows.append(CheckResult(wheel, OLDER_GLIBC, Status.PASS,
                                     f"installs and imports on {where} under {', '.join(installed)}"))

@@ -33,5 +33,17 @@ def test_each_wheel_gets_one_row_with_its_first_failure_or_where_it_ran():
         f"installs and imports on {IMAGE} under cp314-cp314t")
 
 
+def test_a_wheel_tagged_above_the_older_glibc_fails_there():
+    new = "x-1-cp314-cp314-manylinux_2_34_x86_64.whl"
+    old = "x-1-cp314-cp314-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    rows = older_glibc_rows([new, old, "not-a-wheel.whl"], [], IMAGE, "glibc 2.31")
+    assert [r.status for r in rows] == [Status.FAIL, Status.WARN, Status.WARN]
+    assert rows[0].message == (f"tagged for glibc 2.34, newer than glibc 2.31 ({IMAGE}): pip there refuses it; "
+                               "build it at a lower floor (--manylinux 2_28)")
+    assert older_glibc_rows([new], [], IMAGE, "")[0].status is Status.WARN  # the image's glibc unknown
+    assert older_glibc_rows(["x-1-cp314-cp314-manylinux_2_31_x86_64.whl"], [], IMAGE, "glibc 2.31")[0].status \
+        is Status.WARN
+
+
 def test_the_older_image_is_named_after_the_build_image_and_its_suite():
     assert older_image_tag("dualpy/cpython:3.14.7", "bullseye") == "dualpy/cpython:3.14.7-bullseye"
