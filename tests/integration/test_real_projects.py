@@ -48,8 +48,8 @@ def test_markupsafe_builds_both_wheels_and_passes(dual_image, tmp_path):
     code, summary, results, _log = run_pipeline(sdist, dual_image, tmp_path / "out")
     assert code == 0 and summary["verdict"] == "pass"
     assert sorted((w["filename"], w["verdict"]) for w in summary["wheels"]) == [
-        ("markupsafe-3.0.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", "pass"),
-        ("markupsafe-3.0.4-cp313-cp313t-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", "pass"),
+        ("markupsafe-3.0.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl", "pass"),
+        ("markupsafe-3.0.4-cp313-cp313t-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl", "pass"),
     ]
     # its METADATA has no Free Threading classifier: a project-level warning with the fix, not a failure
     assert [(r["check"], r["status"]) for r in results if r["status"] != "pass"] == [
