@@ -24,7 +24,6 @@ DEFAULT_MEANS = {
     "image": "`dualpy/cpython:<releases>` (`images.default_tag_for`), built when absent",
     "test-command": "the project's `[tool.cibuildwheel]` one",
     "stress-threads": "the machine's cores, at least 2",
-    "manylinux": "none: tags are checked against the symbols only",
 }
 # How the value is written, beyond its type.
 FORMS = {
@@ -32,6 +31,7 @@ FORMS = {
     "variants": "`gil`, `freethreaded`",
     "stress-threads": "at least 2",
     "stress-iterations": "at least 1",
+    "manylinux": "`2_28`, `2_17`, any `2_X` auditwheel can repair to, or `native` (the image's own gcc)",
     "manylinux": "`2_28`, `manylinux_2_28`, `manylinux2014`",
 }
 TYPE_NAMES = {list: "list of strings", str: "string", bool: "boolean", int: "whole number"}

@@ -12,7 +12,7 @@ from dualpy.errors import ConfigurationError, UsageError
 from dualpy.sdist import MAX_PYPROJECT_BYTES, read_top
 from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
-from dualpy.verify.audit import parse_policy
+from dualpy.wheels.floor import DEFAULT_FLOOR, parse_floor
 
 # key in [tool.dualpy] -> (type, environment variable, default)
 SETTINGS: dict[str, tuple[type, str, Any]] = {
@@ -25,7 +25,7 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "stress": (bool, "DUALPY_STRESS", False),
     "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
     "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
-    "manylinux": (str, "DUALPY_MANYLINUX", None),
+    "manylinux": (str, "DUALPY_MANYLINUX", DEFAULT_FLOOR),  # the glibc floor of the wheels, or native
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -137,8 +137,8 @@ def _validate(key: str, value: Any, source: str) -> None:
                 find_release(python)
         elif key == "variants" and value:
             parse_variants(",".join(value))
-        elif key == "manylinux" and value is not None:
-            parse_policy(value)
+        elif key == "manylinux":
+            parse_floor(value)
         elif key in ("stress-threads", "stress-iterations") and value is not None:
             least = 2 if key == "stress-threads" else 1
             if value < least:

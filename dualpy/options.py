@@ -15,9 +15,10 @@ from typing import Any
 from dualpy.config import ResolvedConfig, resolve
 from dualpy.errors import UsageError
 from dualpy.images.spec import PythonRelease
+from dualpy.images.suites import find_suite
 from dualpy.sources.recipes import find_release
 from dualpy.tags import Variant, parse_variants
-from dualpy.verify.audit import Glibc, parse_policy
+from dualpy.wheels.floor import Floor, parse_floor
 
 
 def split_list(values: Iterable[str]) -> tuple[str, ...]:
@@ -92,7 +93,8 @@ class PipelineOptions:
     report_dir: Path
     strict: bool
     stress: StressRequest | None
-    manylinux: Glibc | None
+    floor: Floor  # the glibc the wheels promise (--manylinux), or native
+    older_suite: str | None = None  # also prove the wheels on this older Debian (runtime.older-glibc)
     sources: Mapping[str, str] = field(default_factory=dict)
     python_defaulted: bool = False  # no Python configured: releases holds the newest final release
 
@@ -110,18 +112,21 @@ def _flag_values(flags: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pipeline_options(project: Path, env: Mapping[str, str], flags: Mapping[str, Any], *, strict: bool = False,
-                     report_dir: Path | None = None, tests: Path | None = None,
+                     report_dir: Path | None = None, tests: Path | None = None, older_suite: str | None = None,
                      config_file: Path | None = None) -> PipelineOptions:
     """Layer defaults < [tool.dualpy] < DUALPY_* < flags and type every value; flags are keyed as in PIPELINE_FLAGS."""
     if not project.exists():
         raise UsageError(f"{project}: no such project directory or sdist")
     config = resolve(project, env, _flag_values(flags), config_file, flag_names=PIPELINE_FLAGS)
+    if older_suite is not None:
+        find_suite(older_suite)  # an unknown suite fails here, before any build
     return options_from_config(project, config, strict=strict, report_dir=report_dir, tests=tests,
+                               older_suite=older_suite,
                                flags_given={key for key, value in flags.items() if value not in (None, [], ())})
 
 
 def options_from_config(project: Path, config: ResolvedConfig, *, strict: bool = False,
-                        report_dir: Path | None = None, tests: Path | None = None,
+                        report_dir: Path | None = None, tests: Path | None = None, older_suite: str | None = None,
                         flags_given: Iterable[str] = ()) -> PipelineOptions:
     """The typed PipelineOptions of a resolved configuration (each value is parsed here, once)."""
     given = set(flags_given)
@@ -132,7 +137,6 @@ def options_from_config(project: Path, config: ResolvedConfig, *, strict: bool =
     pythons = config.value("pythons")
     releases = releases_of(pythons, config.flag("pythons")) if pythons else newest_release()
     output_dir = Path(config.value("output-dir"))
-    manylinux = config.value("manylinux")
     return PipelineOptions(
         project=project,
         releases=releases,
@@ -145,7 +149,8 @@ def options_from_config(project: Path, config: ResolvedConfig, *, strict: bool =
         strict=strict,
         stress=StressRequest(config.value("stress-threads"), config.value("stress-iterations"), tests)
         if stress_on else None,
-        manylinux=parse_policy(manylinux) if manylinux else None,
+        floor=parse_floor(config.value("manylinux")),
+        older_suite=older_suite,
         sources={key: setting.source for key, setting in config.settings.items()},
         python_defaulted=not pythons,
     )

@@ -108,6 +108,7 @@ class _Run:
     project: Project
     staging: Path
     image: str = ""
+    older_image: str | None = None
     sdist: Path | None = None
     wheels: list[WheelRecord] = field(default_factory=list)
     report: Report | None = None
@@ -122,17 +123,29 @@ class _Run:
         return self.project.path if self.project.is_sdist else None
 
 
+def older_image_tag(image: str, suite: str) -> str:
+    """The tag of the image of the same releases on an older suite: dualpy/cpython:3.14.7-bullseye."""
+    return f"{image}-{suite}"
+
+
 def _image_stage(run: _Run) -> None:
     options = run.options
     releases = options.releases
     run.image = options.image or default_tag_for([r.release for r in releases])
     if engine.image_exists(run.image):
         console.step(f"image {run.image}: present")
-        return
-    if options.image:
+    elif options.image:
         raise image_absent(run.image, ",".join(r.version for r in releases))
-    console.step(f"image {run.image} is absent: building it")
-    build_image(releases, variants=options.variants, tag=run.image)
+    else:
+        console.step(f"image {run.image} is absent: building it")
+        build_image(releases, variants=options.variants, tag=run.image)
+    if options.older_suite:
+        run.older_image = older_image_tag(run.image, options.older_suite)
+        if engine.image_exists(run.older_image):
+            console.step(f"older-glibc image {run.older_image}: present")
+        else:  # same recipes on the older suite: the source and tool layers come from the cache
+            console.step(f"older-glibc image {run.older_image} is absent: building it on {options.older_suite}")
+            build_image(releases, variants=options.variants, tag=run.older_image, suite=options.older_suite)
 
 
 def _sdist_stage(run: _Run) -> None:
@@ -149,7 +162,7 @@ def _wheels_stage(run: _Run) -> None:
     console.step(f"wheels for Python {versions}" + (f" from {run.sdist.name}" if run.sdist else ""))
     result = build_wheels(WheelsRequest(run.source, options.releases, image=run.image, variants=options.variants,
                                         output_dir=run.staging / "wheels", test_command=options.test_command,
-                                        write_manifest=False))
+                                        write_manifest=False, floor=options.floor))
     run.wheels = list(result.wheels)
 
 
@@ -159,7 +172,7 @@ def _verify_stage(run: _Run) -> None:
     console.step(f"verify the wheels in {run.image}")
     run.report = verify_wheelhouse(run.staging / "wheels", run.image, allow_gil=options.allow_gil,
                                    test_command=options.test_command, strict=options.strict, stress=stress,
-                                   manylinux=options.manylinux)
+                                   manylinux=options.floor.glibc, older_image=run.older_image)
 
 
 STAGES: tuple[tuple[str, Callable[[_Run], None]], ...] = (

@@ -32,7 +32,11 @@ def pipeline(
     iterations: int = typer.Option(None, "--iterations", help="Iterations per thread for --stress (default 10)."),
     tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: the sdist's tests/)."),
     manylinux: str = typer.Option(None, "--manylinux",
-                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
+                                  help="The glibc floor the wheels are built for and checked against: 2_28 "
+                                       "(default), 2_17, any 2_X auditwheel knows, or native (the image's gcc)."),
+    older_suite: str = typer.Option(None, "--older-suite",
+                                    help="Also install and import every wheel in the same releases built on this "
+                                         "older Debian suite (bullseye: glibc 2.31), check runtime.older-glibc."),
     json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
     config_file: Path = typer.Option(None, "--config-file",
                                      help="Read [tool.dualpy] from this TOML file instead of the project's."),
@@ -43,7 +47,7 @@ def pipeline(
              "stress-iterations": iterations, "manylinux": manylinux}
     # an sdist's [tool.dualpy] is read from inside it
     options = pipeline_options(project, os.environ, flags, strict=strict, report_dir=report_dir, tests=tests,
-                               config_file=config_file)
+                               older_suite=older_suite, config_file=config_file)
     console.set_quiet(json_output)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
         result = run_pipeline(options)

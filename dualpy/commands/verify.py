@@ -52,8 +52,12 @@ def wheels(
     threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: the cores, >= 2)."),
     iterations: int = typer.Option(10, "--iterations", help="Iterations per thread for --stress."),
     tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: an sdist's in WHEELHOUSE)."),
+    older_image: str = typer.Option(None, "--older-image",
+                                    help="Also install and import each wheel in this image of the same release on "
+                                         "an older glibc (`images build --suite bullseye`): runtime.older-glibc."),
     manylinux: str = typer.Option(None, "--manylinux",
-                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
+                                  help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28); "
+                                       "without --image the symbols are scanned on the host."),
 ) -> None:
     """Static checks of every wheel, then install, import and GIL checks in each interpreter of the image."""
     with tempfile.TemporaryDirectory(prefix="dualpy-verify-") as scratch:
@@ -63,7 +67,8 @@ def wheels(
                                       tests or _sdist_tests(wheelhouse, Path(scratch)))
         report = verify_wheelhouse(wheelhouse, image, allow_gil=allow_gil, with_deps=with_deps,
                                    test_command=test_command, strict=strict, stress=settings,
-                                   manylinux=parse_policy(manylinux) if manylinux else None)
+                                   manylinux=parse_policy(manylinux) if manylinux else None,
+                                   older_image=older_image)
     _finish(report, json_path, junit_path, markdown_path)
 
 

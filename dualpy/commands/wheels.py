@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -9,8 +10,10 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.commands import command_group
+from dualpy.config import resolve
 from dualpy.options import releases_of, variants_of
 from dualpy.wheels import WheelsRequest, build_wheels, print_config
+from dualpy.wheels.floor import parse_floor
 
 app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 
@@ -21,7 +24,10 @@ def build(
     python: list[str] = typer.Option(..., "--python", help="Pythons: 3.14, or 3.13,3.14,3.15 (repeatable)."),
     image: str = typer.Option(None, "--image", help="Build container (default: the dualpy image of every --python "
                               "release, dualpy/cpython:<versions>)."),
-    manylinux: bool = typer.Option(False, "--manylinux", help="Use cibuildwheel's own manylinux images."),
+    manylinux_image: bool = typer.Option(False, "--manylinux-image", help="Use cibuildwheel's own manylinux images."),
+    manylinux: str = typer.Option(None, "--manylinux",
+                                  help="The glibc floor: 2_28 (default), 2_17, any 2_X auditwheel knows, or native "
+                                       "(the image's gcc)."),
     output_dir: Path = typer.Option(Path("wheelhouse"), "--output-dir", help="Where the wheels land."),
     variants: list[str] = typer.Option(["gil,freethreaded"], "--variants",
                                        help="gil, freethreaded, or both (commas or repeated)."),
@@ -34,9 +40,10 @@ def build(
     json_output: bool = typer.Option(False, "--json", help="Write the result as JSON to stdout."),
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
-    request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux,
+    floor = parse_floor(resolve(project, os.environ, {"manylinux": manylinux}).value("manylinux"))
+    request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux_image,
                             variants=variants_of(variants), output_dir=output_dir, test_command=test_command,
-                            jobs=jobs)
+                            jobs=jobs, floor=floor)
     if show_config:
         console.emit_json(print_config(request))
         return
@@ -45,9 +52,10 @@ def build(
     if json_output:
         console.emit_json(result.to_json())
         return
-    table = Table("wheel", "serves", "built by")
+    table = Table("wheel", "serves", "built by", "glibc floor")
     for wheel in result.wheels:
-        table.add_row(console.plain(wheel.filename), wheel.variant, wheel.built_by)
+        table.add_row(console.plain(wheel.filename), wheel.variant, wheel.built_by,
+                      f"{wheel.manylinux} ({wheel.compiler})" if wheel.manylinux else "")
     console.stdout.print(table)
     console.info(f"{len(result.wheels)} wheel(s) in {result.output_dir} ({result.seconds:.0f}s, "
                  f"cibuildwheel {', '.join(result.cibuildwheel_versions)}); log: {result.log_path}")

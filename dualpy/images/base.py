@@ -106,7 +106,7 @@ def require_apt_get(reference: str) -> None:
         raise UsageError(
             f"--base {reference} has no apt-get (a RHEL-family image such as manylinux uses yum/dnf), and a dualpy "
             "image installs its packages with apt-get: pass a Debian or Ubuntu base, or build the wheels in "
-            "cibuildwheel's own manylinux image with `dualpy wheels build --manylinux`"
+            "cibuildwheel's own manylinux image with `dualpy wheels build --manylinux-image`"
         )
 
 

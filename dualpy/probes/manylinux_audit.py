@@ -2,6 +2,8 @@
 
 Run inside an image with auditwheel's own interpreter (it has pyelftools): python manylinux_audit.py REQUEST_JSON
 REQUEST: {"wheelhouse": DIR, "wheels": [FILE, ...]}
+or, from a floor build's repair script: python manylinux_audit.py --external WHEEL (no auditwheel; the symbols of
+the wheel's files and of each library from the system they link, the culprits when a floor cannot be met)
 """
 
 import io
@@ -9,7 +11,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from elftools.elf.elffile import ELFFile  # type: ignore[import-not-found,import-untyped,unused-ignore]  # in the image's auditwheel venv only
@@ -17,6 +19,11 @@ from elftools.elf.gnuversions import GNUVerNeedSection, GNUVerSymSection  # type
 
 MAX_MEMBER = 256 << 20
 AUDITWHEEL = str(Path(sys.executable).parent / "auditwheel")
+# The libraries of glibc itself come from the system the wheel runs on: only their symbol versions count.
+GLIBC_LIBRARIES = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
+                   "libresolv.so.2", "libanl.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
+LIBRARY_DIRS = ("/usr/local/lib", "/usr/local/lib64", "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+                "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib")
 
 
 def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
@@ -29,7 +36,7 @@ def versioned_symbols(stream: IO[bytes]) -> dict[str, dict[str, list[str]]]:
         if isinstance(section, GNUVerNeedSection):
             for verneed, auxiliaries in section.iter_versions():
                 for aux in auxiliaries:
-                    needs[aux.entry["vna_other"]] = (verneed.name, aux.name)
+                    needs[aux.entry["vna_other"]] = (str(verneed.name), str(aux.name))
         elif isinstance(section, GNUVerSymSection):
             versym = section
         elif section.name == ".dynsym":
@@ -59,7 +66,7 @@ def scan(path: str) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
                 continue
             try:
                 elf = ELFFile(data)
-                dynamic = elf.get_section_by_name(".dynamic")
+                dynamic: Any = elf.get_section_by_name(".dynamic")
                 if dynamic is not None:
                     needed.update(t.needed for t in dynamic.iter_tags() if t.entry.d_tag == "DT_NEEDED")
                 data.seek(0)
@@ -72,7 +79,38 @@ def scan(path: str) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
             sorted(needed))
 
 
+def _find_library(name: str) -> str | None:
+    for directory in LIBRARY_DIRS:
+        path = Path(directory) / name
+        if path.is_file():
+            return str(path)
+    return None
+
+
+def external(path: str) -> dict[str, Any]:
+    """The wheel's own versioned symbols, and those of each non-glibc library it links from the system."""
+    symbols, needed = scan(path)
+    with zipfile.ZipFile(path) as archive:
+        inside = {PurePosixPath(name).name for name in archive.namelist()}
+    libraries: dict[str, Any] = {}
+    for name in needed:
+        if name in GLIBC_LIBRARIES or name in inside or name.startswith("libpython"):
+            continue
+        found = _find_library(name)
+        if found is None:
+            libraries[name] = {"path": None, "symbols": {}}
+            continue
+        with Path(found).open("rb") as stream:
+            versions = versioned_symbols(stream)
+        libraries[name] = {"path": found, "symbols": {lib: {v: sorted(n)[:5] for v, n in vs.items()}
+                                                      for lib, vs in versions.items()}}
+    return {"wheel": Path(path).name, "symbols": symbols, "needed": needed, "external": libraries}
+
+
 def main() -> None:
+    if sys.argv[1] == "--external":
+        print(json.dumps(external(sys.argv[2])))
+        return
     request = json.loads(sys.argv[1])
     report: list[dict[str, Any]] = []
     for wheel in request["wheels"]:

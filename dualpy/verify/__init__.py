@@ -9,8 +9,9 @@ from pathlib import Path
 from dualpy import engine
 from dualpy.errors import UsageError
 from dualpy.verify.audit import Glibc
-from dualpy.verify.auditors import audit_abi3, audit_manylinux
+from dualpy.verify.auditors import audit_abi3, audit_manylinux, audit_manylinux_on_host
 from dualpy.verify.model import CheckResult, Report, Status
+from dualpy.verify.older import check_older_glibc
 from dualpy.verify.readiness import classifier_checks, readiness
 from dualpy.verify.runtime import check_image, check_wheels_in_image, pip_access
 from dualpy.verify.static import check_wheelhouse
@@ -40,9 +41,11 @@ def verify_wheelhouse(
     strict: bool = False,
     stress: StressSettings | None = None,
     manylinux: Glibc | None = None,
+    older_image: str | None = None,
 ) -> Report:
     """Static checks of every wheel, then (with an image) install, import and GIL checks in each interpreter,
-    the platform and abi3 audits, thread stress when asked, and one free-threading verdict per project."""
+    the platform and abi3 audits, thread stress when asked, the older-glibc proof in older_image, and one
+    free-threading verdict per project."""
     started = time.monotonic()
     wheels = wheel_paths(wheelhouse)
     image_id = None
@@ -60,6 +63,11 @@ def verify_wheelhouse(
         results += audit_abi3(wheelhouse, tags)
         if stress:
             results += stress_wheels(image, wheelhouse, sorted(tags), stress, pip_access(True))
+    elif manylinux and facts:  # a policy without an image: the symbols are scanned here, never a silent pass
+        results += audit_manylinux_on_host(wheelhouse, {f.path.name: f.tags for f in facts}, manylinux)
+    if older_image and facts:
+        engine.image_facts(older_image)  # absent: one line naming the build command, before any container
+        results += check_older_glibc(older_image, str(wheelhouse), facts, allow_gil=allow_gil)
     results += readiness(facts, results)
     return Report("wheels", str(wheelhouse), image, image_id, time.monotonic() - started, strict, results)
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,6 +43,23 @@ def audit_manylinux(image: str, wheelhouse: Path, wheels: Mapping[str, frozenset
         results.append(judge_manylinux(entry["wheel"], wheels[entry["wheel"]], entry, policy))
     return results
 
+
+def audit_manylinux_on_host(wheelhouse: Path, wheels: Mapping[str, frozenset[Tag]], policy: Glibc | None
+                            ) -> list[CheckResult]:
+    """Without an image: scan each platform wheel's versioned symbols on the host (pyelftools, as the probe does
+    in the image) and judge its tags against them and the policy; there is no auditwheel verdict to add."""
+    from dualpy.probes.manylinux_audit import scan  # noqa: PLC0415  (pyelftools: loaded only when asked)
+
+    results = []
+    for wheel, tags in sorted(wheels.items()):
+        entry: dict[str, object] = {}
+        if {t.platform for t in tags} != {"any"}:
+            try:
+                entry["symbols"], entry["needed"] = scan(str(wheelhouse / wheel))
+            except (zipfile.BadZipFile, OSError) as exc:
+                entry["auditwheel_error"] = f"the symbol scan could not read it ({exc})"
+        results.append(judge_manylinux(wheel, tags, entry, policy))
+    return results
 
 
 def _abi3audit() -> Path:

@@ -19,10 +19,13 @@ from dualpy.errors import BuildFailed, ConfigurationError, image_absent
 from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
 from dualpy.wheels.cibw import venv_python
+from dualpy.wheels.compiler import prepare_floor
+from dualpy.wheels.floor import excess_message, floor_data, floor_excesses, log_failure
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import (
     cibuildwheel_environment,
     config_file_text,
+    container_settings,
     describe_config,
     enable_groups,
     process_environment,
@@ -147,8 +150,9 @@ def _processes(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProce
         output = run.staging / f"{index}-{number}"
         output.mkdir()
         progress = CibuildwheelOutput(run.log, part.identifiers, prefix, run.lock)
-        processes.append(CibuildwheelProcess(part, output, process_environment(cibw_env, run.pip_env), progress,
-                                             config_file))
+        processes.append(CibuildwheelProcess(part, output,
+                                             process_environment(cibw_env, container_settings(part, run.pip_env)),
+                                             progress, config_file))
     return processes
 
 
@@ -159,7 +163,26 @@ def _configuration_error(process: CibuildwheelProcess, log_path: Path) -> Config
                               f"{' '.join(process.plan.identifiers)}: {reason}; full log: {log_path}")
 
 
+def _floor_failure(process: CibuildwheelProcess) -> str | None:
+    """The one line for a floor the build could not meet: from the repair script's report, else from the log."""
+    plan = process.plan
+    for line in process.progress.floor_reports:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        excesses = floor_excesses(entry, plan.floor, floor_data().floors.get(plan.floor.glibc or (0, 0)))
+        if excesses:
+            return excess_message(str(entry.get("wheel", "the wheel")), plan.floor, plan.arch, excesses)
+    return log_failure(list(process.progress.tail), plan.floor, plan.arch, " ".join(plan.identifiers))
+
+
 def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
+    floor_line = _floor_failure(process)
+    if floor_line is not None:
+        return BuildFailed(f"{floor_line}; full log: {log_path}")
     console.stderr.print("\n".join(process.progress.tail), markup=False, highlight=False)
     return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "
                        f"{' '.join(process.plan.identifiers)}; full log: {log_path}")
@@ -205,8 +228,19 @@ def _serve_pure(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]
     run.identifiers.update({i: dict(served) for p in processes for i in p.progress.states})
 
 
+def _compiler(plan: BuildPlan) -> tuple[str, str | None]:
+    """The compiler of a plan's wheels and its version: the pinned zig, or the image's own gcc (asked of it)."""
+    if not plan.floor.native:
+        return "zig", floor_data().zig_version
+    if plan.image is None:
+        return "gcc (cibuildwheel's manylinux image)", None
+    ran = engine.run(plan.image, ["gcc", "-dumpfullversion"], entrypoint=[])
+    return "gcc (the image's)", (ran.stdout.strip() or None) if ran.exit_code == 0 else None
+
+
 def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
-    """Record each wheel a plan's processes built, with the image's id and digest as provenance."""
+    """Record each wheel a plan's processes built, with the image's id and digest, the floor and the compiler."""
+    compiler, compiler_version = _compiler(plan)
     facts = engine.image_facts(plan.image) if plan.image else None
     image_id = facts.id if facts else None
     digest = facts.repo_digests[0] if facts and facts.repo_digests else None
@@ -215,8 +249,10 @@ def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -
         run.identifiers.update(process.progress.states)
         for wheel in sorted(process.output.glob("*.whl")):
             python = wheel_python(wheel.name, plan.minors[0])
-            run.records.append(describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image,
-                                              image_id, plan.release.version, digest))
+            record = describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image, image_id,
+                                    plan.release.version, digest)
+            record.manylinux, record.compiler, record.compiler_version = str(plan.floor), compiler, compiler_version
+            run.records.append(record)
 
 
 def _run_plans(run: _Run, plans: list[BuildPlan]) -> None:
@@ -243,8 +279,10 @@ def _publish(run: _Run, output_dir: Path) -> None:
 def build_wheels(request: WheelsRequest) -> BuildResult:
     """Build the GIL and free-threaded wheels of a project for each Python; move them in only on full success."""
     project = load_project(request.project)
-    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor)
     _check_images(plans)
+    for floor, arch in dict.fromkeys((plan.floor, plan.arch) for plan in plans):
+        prepare_floor(floor, arch)
     pip_env = _pip_environment(request)
     token = _run_token(project)
     log_path = _log_path(token)
@@ -265,7 +303,7 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
 def print_config(request: WheelsRequest) -> dict[str, Any]:
     """The merged settings of each cibuildwheel process, with the identifiers cibuildwheel itself selects."""
     project = load_project(request.project)
-    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor)
     pip_env = _pip_environment(request)
     selections = []
     with tempfile.TemporaryDirectory(prefix="dualpy-print-config-") as scratch:
@@ -274,6 +312,7 @@ def print_config(request: WheelsRequest) -> dict[str, Any]:
             config_file = options_file(project, plan, Path(scratch))
             for part in split_plan(plan, _jobs(request)):
                 cibw_env = cibuildwheel_environment(part, project, pip_env, request.test_command)
-                selections.append(selected_identifiers(python, project, process_environment(cibw_env, pip_env),
+                selections.append(selected_identifiers(python, project,
+                                                       process_environment(cibw_env, container_settings(part, pip_env)),
                                                        config_file))
     return describe_config(project, plans, pip_env, request.test_command, _jobs(request), selections)

@@ -37,6 +37,9 @@ class WheelRecord:
     note: str = ""
     cibuildwheel: str | None = None  # the release whose run produced it (also for the pure-Python fallback)
     image_digest: str | None = None  # a registry digest, when the image came from one
+    manylinux: str | None = None  # the glibc floor it was built for: 2_28, or native (the image's own glibc)
+    compiler: str | None = None  # zig (the floor compiler) or the image's gcc
+    compiler_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from dualpy.wheels.cibw import venv_dir
+from dualpy.wheels.compiler import volume_arguments
+from dualpy.wheels.floor import compiler_environment, repair_command
 from dualpy.wheels.plan import BuildPlan, split_plan
 from dualpy.wheels.project import CibuildwheelTable, Project
 
@@ -47,8 +49,10 @@ def _as_list(value: Any) -> list[str]:
     return value.split() if isinstance(value, str) else [str(v) for v in value]
 
 
-def container_engine_option(table: CibuildwheelTable, host_env: Mapping[str, str], run_token: str) -> str:
-    """The project's container-engine setting plus a label that marks this run's containers."""
+def container_engine_option(table: CibuildwheelTable, host_env: Mapping[str, str], run_token: str,
+                            extra_args: Sequence[str] = ()) -> str:
+    """The project's container-engine setting plus a label that marks this run's containers (and extra_args:
+    the floor compiler's mounts)."""
     base = host_env.get("CIBW_CONTAINER_ENGINE_LINUX") or host_env.get("CIBW_CONTAINER_ENGINE")
     if base is None:
         value = table.get("container-engine", "docker")
@@ -60,7 +64,8 @@ def container_engine_option(table: CibuildwheelTable, host_env: Mapping[str, str
         else:
             base = str(value)
     key = "create-args" if "create-args" in base else "create_args"  # cibuildwheel reads only one of the two
-    return f"{base}; {key}: --label={RUN_LABEL}={run_token}"
+    ours = " ".join(shlex.quote(arg) for arg in [f"--label={RUN_LABEL}={run_token}", *extra_args])
+    return f"{base}; {key}: {ours}"
 
 
 def _network_settings(
@@ -137,6 +142,17 @@ def config_file_text(section: CibuildwheelTable, known: Set[str]) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def container_settings(plan: BuildPlan, pip_environment: Mapping[str, str]) -> dict[str, str]:
+    """What the build container's environment gets from dualpy: the pip settings, and the floor compiler's."""
+    return {**pip_environment, **compiler_environment(plan.floor, plan.arch)}
+
+
+def _repair_set(table: CibuildwheelTable, host_env: Mapping[str, str]) -> bool:
+    names = ("CIBW_REPAIR_WHEEL_COMMAND_LINUX", "CIBW_REPAIR_WHEEL_COMMAND")
+    return ("repair-wheel-command" in table or _overrides_set(table, "repair-wheel-command")
+            or any(name in host_env for name in names))
+
+
 def cibuildwheel_environment(
     plan: BuildPlan,
     project: Project,
@@ -150,19 +166,25 @@ def cibuildwheel_environment(
     cibuildwheel lets an environment variable replace a pyproject option, so wherever the project sets an
     option dualpy also needs, the project's value is carried into the variable and dualpy's is added after it.
     CIBW_BUILD names the exact identifiers (the default "*" would also pick musllinux and pull its image).
+    A glibc floor mounts its compiler, sets CC and the rest, and repairs to the floor's policy; a project's own
+    repair command is kept (AUDITWHEEL_PLAT gives its `auditwheel repair` the floor).
     """
     host_env = os.environ if host_env is None else host_env
     table = project.cibuildwheel_table
     env = {
         "CIBW_BUILD": " ".join(plan.identifiers),
         "CIBW_ARCHS_LINUX": plan.arch,
-        "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(table, host_env, run_token),
+        "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(table, host_env, run_token,
+                                                              volume_arguments(plan.floor, plan.arch)),
     }
+    repair = repair_command(plan.floor)
+    if repair and not _repair_set(table, host_env):
+        env["CIBW_REPAIR_WHEEL_COMMAND_LINUX"] = repair
     if plan.image:
         env[f"CIBW_MANYLINUX_{plan.arch.upper()}_IMAGE"] = plan.image
     if plan.release.enable and plan.freethreaded:
         env["CIBW_ENABLE"] = plan.release.enable  # cibuildwheel appends this variable to the project's list
-    env.update(_network_settings(table, pip_environment, host_env))
+    env.update(_network_settings(table, container_settings(plan, pip_environment), host_env))
     if test_command is not None:
         env["CIBW_TEST_COMMAND"] = test_command
     return env
@@ -198,7 +220,8 @@ def describe_config(
                 "identifiers": list(part.identifiers),
                 "selected_by_cibuildwheel": list(selections[len(runs)]) if selections else None,
                 "cibuildwheel_environment": cibw_env,
-                "container_environment": dict(pip_env),
+                "container_environment": container_settings(part, pip_env),
+                "manylinux": str(part.floor),
                 "network_settings_via": ("environment-pass" if "CIBW_ENVIRONMENT_PASS_LINUX" in cibw_env
                                          else "CIBW_ENVIRONMENT_LINUX"),
             })

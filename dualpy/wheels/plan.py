@@ -11,6 +11,9 @@ from dualpy.images import PythonRelease, default_tag, default_tag_for
 from dualpy.sources.recipes import load_recipes
 from dualpy.tags import ALL_VARIANTS, PythonMinor, PythonTarget, Variant, machine_arch, targets_for
 from dualpy.wheels.cibw import CibuildwheelRelease, choose_releases
+from dualpy.wheels.floor import Floor
+
+NATIVE_FLOOR = Floor(None)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class BuildPlan:
     targets: tuple[PythonTarget, ...]
     arch: str
     image_python: str = ""  # the `images build --python` value that makes the image: the releases it holds
+    floor: Floor = NATIVE_FLOOR  # the glibc the wheels promise; native: the image's own compiler and glibc
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -63,7 +67,7 @@ def _containers(releases: Sequence[PythonRelease], image: str | None,
 
 def plan_builds(
     releases: Sequence[PythonRelease], variants: tuple[Variant, ...], image: str | None, manylinux: bool,
-    arch: str | None = None,
+    arch: str | None = None, floor: Floor = NATIVE_FLOOR,
 ) -> list[BuildPlan]:
     """Decide the cibuildwheel runs for the requested Pythons and variants (pure but for reading recipes).
 
@@ -80,7 +84,7 @@ def plan_builds(
         for container in dict.fromkeys(containers[m] for m in minors):
             chosen = [m for m in minors if containers[m] == container]
             targets = tuple(t for m in chosen for t in targets_for(m, variants))
-            plans.append(BuildPlan(release, container.image, targets, arch, container.image_python))
+            plans.append(BuildPlan(release, container.image, targets, arch, container.image_python, floor))
     return plans
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dualpy.errors import UsageError
 from dualpy.images import PythonRelease
 from dualpy.pipconfig import PipSettings
 from dualpy.tags import ALL_VARIANTS, Variant
+from dualpy.wheels.floor import DEFAULT_FLOOR, Floor, parse_floor
 
 
 @dataclass(frozen=True)
@@ -18,13 +19,14 @@ class WheelsRequest:
     project: Path
     pythons: tuple[PythonRelease, ...]
     image: str | None = None  # None: one dualpy image holding every requested release (default_tag_for)
-    manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image
+    manylinux: bool = False  # cibuildwheel's own manylinux images instead of a dualpy image (--manylinux-image)
     variants: tuple[Variant, ...] = ALL_VARIANTS
     output_dir: Path = Path("wheelhouse")
     test_command: str | None = None  # replaces the project's test-command when set
     pip_settings: PipSettings | None = None  # None: the host's pip settings
     jobs: int | None = None  # cibuildwheel processes side by side per release; None: default_jobs()
     write_manifest: bool = True
+    floor: Floor = field(default_factory=lambda: parse_floor(DEFAULT_FLOOR))  # --manylinux: the glibc promised
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:

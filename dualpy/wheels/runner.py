@@ -18,6 +18,7 @@ from typing import IO, Any
 from dualpy import console, engine
 from dualpy.errors import ConfigurationError
 from dualpy.signals import terminate_as_interrupt
+from dualpy.wheels.floor import REPORT_MARKER
 from dualpy.wheels.options import RUN_LABEL
 from dualpy.wheels.plan import BuildPlan
 from dualpy.wheels.project import Project
@@ -46,6 +47,7 @@ class CibuildwheelOutput:
         self.states: dict[str, dict[str, Any]] = {i: {"state": "pending", "seconds": None} for i in identifiers}
         self.current: str | None = None
         self.started_at = time.monotonic()
+        self.floor_reports: list[str] = []  # what a floor build's repair script found above the floor
 
     def feed(self, line: str) -> None:
         """Log one line of output; report an identifier starting or finishing."""
@@ -54,7 +56,9 @@ class CibuildwheelOutput:
         text = _ANSI_RE.sub("", line).rstrip()
         self.tail.append(text)
         text = text.strip()
-        if match := _BUILDING_RE.match(text):
+        if text.startswith(REPORT_MARKER):
+            self.floor_reports.append(text.removeprefix(REPORT_MARKER))
+        elif match := _BUILDING_RE.match(text):
             self.current = match[1]
             self.started_at = time.monotonic()
             self.states[self.current] = {"state": "building", "seconds": None}

@@ -28,8 +28,10 @@ def test_example_project_main_job(dual_image, tmp_path):
     result, summary = pipeline(EXAMPLE, tmp_path / "out")
     assert summary["verdict"] == "pass" and summary["sdist"] == "hello_ext-0.1.0.tar.gz"
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["dualpy-manifest.json", "hello_ext-0.1.0-cp313-cp313-manylinux1_x86_64.manylinux_2_5_x86_64.whl",
-                     "hello_ext-0.1.0-cp313-cp313t-manylinux1_x86_64.manylinux_2_5_x86_64.whl",
+    # the default floor (2_28) is in the tags, with the older policies the symbols allow
+    platforms = "manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64"
+    assert files == ["dualpy-manifest.json", f"hello_ext-0.1.0-cp313-cp313-{platforms}.whl",
+                     f"hello_ext-0.1.0-cp313-cp313t-{platforms}.whl",
                      "hello_ext-0.1.0.tar.gz", "verify.json", "verify.junit.xml", "verify.md"]
     manifest = json.loads((tmp_path / "out" / "dualpy-manifest.json").read_text())
     assert {"filename": "hello_ext-0.1.0.tar.gz", "kind": "sdist"}.items() <= manifest["wheels"][-1].items()

@@ -48,8 +48,8 @@ def test_markupsafe_builds_both_wheels_and_passes(dual_image, tmp_path):
     code, summary, results, _log = run_pipeline(sdist, dual_image, tmp_path / "out")
     assert code == 0 and summary["verdict"] == "pass"
     assert sorted((w["filename"], w["verdict"]) for w in summary["wheels"]) == [
-        ("markupsafe-3.0.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", "pass"),
-        ("markupsafe-3.0.4-cp313-cp313t-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", "pass"),
+        ("markupsafe-3.0.4-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl", "pass"),
+        ("markupsafe-3.0.4-cp313-cp313t-manylinux2014_x86_64.manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl", "pass"),
     ]
     # its METADATA has no Free Threading classifier: a project-level warning with the fix, not a failure
     assert [(r["check"], r["status"]) for r in results if r["status"] != "pass"] == [
@@ -62,8 +62,9 @@ def test_immutables_runs_its_test_command_and_its_t_wheel_re_enables_the_gil(dua
     code, summary, results, log = run_pipeline(sdist, dual_image, tmp_path / "out")
     assert code == 1 and summary["verdict"] == "fail"
     verdicts = {w["filename"]: w["verdict"] for w in summary["wheels"]}
-    assert verdicts == {"immutables-0.21-cp313-cp313-manylinux1_x86_64.manylinux_2_5_x86_64.whl": "pass",
-                        "immutables-0.21-cp313-cp313t-manylinux1_x86_64.manylinux_2_5_x86_64.whl": "fail"}
+    platforms = "manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64"  # the default floor, and older
+    assert verdicts == {f"immutables-0.21-cp313-cp313-{platforms}.whl": "pass",
+                        f"immutables-0.21-cp313-cp313t-{platforms}.whl": "fail"}
     failing = [(r["check"], r["interpreter"]) for r in results if r["status"] == "fail"]
     assert failing == [("runtime.gil", "cp313-cp313t")]
     (gil,) = (r for r in results if r["check"] == "runtime.gil" and r["status"] == "fail")

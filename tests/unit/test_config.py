@@ -103,7 +103,7 @@ def test_every_default_with_its_source_and_as_json(tmp_path):
         "stress": {"value": False, "source": "default"},
         "stress-threads": {"value": None, "source": "default"},
         "stress-iterations": {"value": 10, "source": "default"},
-        "manylinux": {"value": None, "source": "default"},
+        "manylinux": {"value": "2_28", "source": "default"},
     }
     assert list(config.settings) == KNOWN_KEYS.split(", ")
 
@@ -259,6 +259,7 @@ def test_bad_toml_and_a_non_table_name_the_file(tmp_path):
      ("stress-threads", "1", "give at least 2"),
      ("stress-iterations", "0", "give at least 1"),
      ("manylinux", '"2.28"', "--manylinux '2.28'"),
+     ("manylinux", '"2_29"', "--manylinux 2_29: auditwheel repairs to 2_17"),
      ("manylinux", "228", "must be a string")],
 )
 def test_new_keys_refuse_bad_values(tmp_path, key, toml, message):

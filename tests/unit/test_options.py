@@ -20,7 +20,6 @@ from dualpy.options import (
 )
 from dualpy.sources.recipes import find_release
 from dualpy.tags import ALL_VARIANTS, Variant
-from dualpy.verify.audit import parse_policy
 
 
 def _project(tmp_path: Path, table: str = "") -> Path:
@@ -76,7 +75,7 @@ def test_pipeline_options_type_every_value_and_keep_its_source(tmp_path: Path) -
     assert options.variants == (Variant.FREETHREADED,)
     assert options.output_dir == tmp_path / "out" and options.report_dir == tmp_path / "out"
     assert options.stress == StressRequest(None, 3, tmp_path)
-    assert options.manylinux == parse_policy("2_28")
+    assert options.floor.glibc == (2, 28)
     assert options.sources["pythons"] == "--python" and options.sources["variants"] == "--variants"
     assert options.sources["stress-iterations"] == "DUALPY_STRESS_ITERATIONS"
     assert options.sources["stress"].endswith("pyproject.toml [tool.dualpy]")
@@ -86,7 +85,7 @@ def test_pipeline_options_type_every_value_and_keep_its_source(tmp_path: Path) -
 def test_pipeline_options_default_to_the_newest_final_release(tmp_path: Path) -> None:
     options = pipeline_options(_project(tmp_path), {}, {})
     assert [r.release for r in options.releases] == [find_release(None)[1]]
-    assert options.python_defaulted and options.stress is None and options.manylinux is None
+    assert options.python_defaulted and options.stress is None and options.floor.glibc == (2, 28)
     assert default_tag_for([r.release for r in options.releases]).startswith("dualpy/cpython:")
 
 

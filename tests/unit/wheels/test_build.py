@@ -15,6 +15,7 @@ from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.options import releases_of
 from dualpy.pipconfig import PipSettings
 from dualpy.wheels import WheelsRequest, build, build_wheels
+from dualpy.wheels.floor import parse_floor
 from dualpy.wheels.runner import (
     NOTHING_SELECTED_EXIT,
     PURE_PYTHON_EXIT,
@@ -34,7 +35,8 @@ def fake_build(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "venv_python", lambda release: Path(sys.executable))
     monkeypatch.setattr(build.engine, "image_facts", lambda tag: type("F", (), {"id": "sha256:ab",
                                                                               "repo_digests": ()})())
-    state = {"outcome": 0, "processes": [], "releases": [], "skip": set()}
+    state = {"outcome": 0, "processes": [], "releases": [], "skip": set(), "prepared": []}
+    monkeypatch.setattr(build, "prepare_floor", lambda floor, arch: state["prepared"].append((str(floor), arch)))
 
     def run(python, project, processes, run_token):
         state["processes"].append([p.plan.identifiers for p in processes])
@@ -73,6 +75,41 @@ def test_wheels_and_manifest_land_together_on_success(tmp_path, fake_build):
     assert {v["state"] for v in result.identifiers.values()} == {"built"}
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["wheelhouse"]  # no staging left beside it
     assert Path(result.log_path).parent == tmp_path / "cache" / "logs"
+    # the default floor: the compiler made ready once, and each wheel records its floor and compiler
+    assert fake_build["prepared"] == [("2_28", "x86_64")]
+    assert {(w.manylinux, w.compiler, w.compiler_version) for w in result.wheels} == {("2_28", "zig", "0.17.1")}
+    manifest = json.loads((out / "dualpy-manifest.json").read_text())
+    assert {w["manylinux"] for w in manifest["wheels"]} == {"2_28"}
+
+
+def test_a_floor_the_build_cannot_meet_is_one_line_naming_the_culprit(tmp_path, fake_build, capsys):
+    report = {"wheel": "demo-1.0-cp313-cp313-linux_x86_64.whl", "symbols": {},
+              "external": {"libzstd.so.1": {"path": "/usr/lib/x86_64-linux-gnu/libzstd.so.1",
+                                            "symbols": {"libc.so.6": {"GLIBC_2.34": ["pthread_create"]}}}}}
+
+    def outcome(process):
+        process.progress.feed("dualpy-floor-report: " + json.dumps(report) + "\n")
+        return 1
+
+    fake_build["outcome"] = outcome
+    with pytest.raises(BuildFailed) as caught:
+        _build(tmp_path)
+    message = str(caught.value)
+    assert message.startswith("demo-1.0-cp313-cp313-linux_x86_64.whl cannot be manylinux_2_28_x86_64: libzstd.so.1 "
+                              "(from the image; pthread_create@GLIBC_2.34) needs glibc 2.34; ways out: ")
+    assert "--manylinux 2_34, or --manylinux native" in message and "full log: " in message
+    assert "dualpy-floor-report" not in capsys.readouterr().err  # the line, not the log's tail
+
+
+def test_a_native_build_records_the_images_gcc(tmp_path, fake_build, monkeypatch):
+    ran = []
+    monkeypatch.setattr(build.engine, "run", lambda image, command, **kw: ran.append((image, command)) or
+                        type("R", (), {"exit_code": 0, "stdout": "12.2.0\n", "stderr": ""})())
+    result = _build(tmp_path, floor=parse_floor("native"))
+    assert ran == [("img:1", ["gcc", "-dumpfullversion"])]
+    assert {(w.manylinux, w.compiler, w.compiler_version) for w in result.wheels} == {
+        ("native", "gcc (the image's)", "12.2.0")}
+    assert fake_build["prepared"] == [("native", "x86_64")]
 
 
 @pytest.mark.parametrize(("outcome", "error"), [(1, BuildFailed), (2, ConfigurationError), (3, ConfigurationError),
@@ -176,7 +213,8 @@ def test_a_request_refuses_zero_jobs():
      ([str(PROJECTS)], "no pyproject.toml or setup.py"),
      ([str(PROJECTS / "ext-freethreading"), "--python", "3.11"], "no recipe"),
      ([str(PROJECTS / "ext-freethreading"), "--variants", "gil,turbo"], "unknown variant"),
-     ([str(PROJECTS / "ext-freethreading"), "--image", "a:1", "--manylinux"], "exclude each other")],
+     ([str(PROJECTS / "ext-freethreading"), "--image", "a:1", "--manylinux-image"], "exclude each other"),
+         ([str(PROJECTS / "ext-freethreading"), "--manylinux", "2_29"], "auditwheel repairs to 2_17")],
 )
 def test_bad_input_is_one_line_exit_2_and_no_wheelhouse(tmp_path, capsys, args, message):
     out = tmp_path / "wheelhouse"
@@ -241,11 +279,16 @@ def test_print_config_shows_the_merged_settings_without_building(capsys, monkeyp
     assert t["cibuildwheel_environment"]["CIBW_ENABLE"] == "cpython-freethreading"
     assert config["project_cibuildwheel"]["build-frontend"] == "build[uv]"
     assert t["cibuildwheel_environment"]["CIBW_ENVIRONMENT_LINUX"] == (
-        'DUALPY_PROJECT_ENV="kept" PIP_INDEX_URL=https://i.example/s UV_DEFAULT_INDEX=https://i.example/s')
-    assert t["network_settings_via"] == "CIBW_ENVIRONMENT_LINUX"
-    assert main([*argv, "--jobs", "1"]) == 0
+        'DUALPY_PROJECT_ENV="kept" PIP_INDEX_URL=https://i.example/s UV_DEFAULT_INDEX=https://i.example/s '
+        "CC=/dualpy/floor/bin/cc CXX=/dualpy/floor/bin/c++ AR=/dualpy/floor/bin/ar RANLIB=/dualpy/floor/bin/ranlib "
+        "LDSHARED='/dualpy/floor/bin/cc -shared' LDCXXSHARED='/dualpy/floor/bin/c++ -shared' "
+        "ZIG_GLOBAL_CACHE_DIR=/dualpy/zig-cache ZIG_LOCAL_CACHE_DIR=/dualpy/zig-cache "
+        "AUDITWHEEL_PLAT=manylinux_2_28_x86_64")
+    assert t["network_settings_via"] == "CIBW_ENVIRONMENT_LINUX" and t["manylinux"] == "2_28"
+    assert main([*argv, "--jobs", "1", "--manylinux", "native"]) == 0
     (both,) = json.loads(capsys.readouterr().out)["runs"]
     assert both["selected_by_cibuildwheel"] == ["cp313-manylinux_x86_64", "cp313t-manylinux_x86_64"]
+    assert both["manylinux"] == "native" and "CC" not in both["container_environment"]
 
 
 def test_print_config_of_three_minors_shows_both_releases(capsys, monkeypatch):
