@@ -43,7 +43,7 @@ class PipelineResult:
 
     def verdicts(self) -> dict[str, str]:
         """Each wheel's worst check status (pass < skip < warn < fail)."""
-        order = ["pass", "skip", "warn", "fail"]
+        order = ["note", "pass", "skip", "warn", "fail"]
         verdicts: dict[str, str] = {}
         for result in self.report.results:
             if result.subject.endswith(".whl"):
@@ -147,7 +147,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         console.step(f"verify the wheels in {image}")
         combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
                                      test_command=config["test-command"], strict=strict, stress=stress,
-                                     manylinux=manylinux)
+                                     manylinux=manylinux, require_classifier=config["require-classifier"])
         combined.target = str(output_dir)
         stages["verify"] = time.monotonic() - started
         combined.seconds = stages["verify"]

@@ -33,6 +33,8 @@ def pipeline(
     tests: Path = typer.Option(None, "--tests", help="The tests --stress runs (default: the sdist's tests/)."),
     manylinux: str = typer.Option(None, "--manylinux",
                                   help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28)."),
+    require_classifier: bool = typer.Option(None, "--require-classifier/--no-require-classifier",
+                                            help="A t wheel without the Free Threading classifier warns."),
     json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
     config_file: Path = typer.Option(None, "--config-file",
                                      help="Read [tool.dualpy] from this TOML file instead of the project's."),
@@ -43,7 +45,8 @@ def pipeline(
     cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
            "test-command": test_command, "allow-gil": allow_gil,
            "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
-           "stress-iterations": iterations, "manylinux": manylinux}
+           "stress-iterations": iterations, "manylinux": manylinux,
+           "require-classifier": require_classifier}
     config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
     console.set_quiet(json_output)
     with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up

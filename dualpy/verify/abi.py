@@ -36,6 +36,28 @@ def _extensions(names: list[str]) -> list[str]:
     """Extension modules of a wheel (auditwheel's vendored libraries under *.libs/ are not modules)."""
     return [n for n in names if n.endswith(".so") and not any(part.endswith(".libs") for part in n.split("/")[:-1])]
 
+def extension_modules(names: list[str]) -> tuple[tuple[str, str], ...]:
+    """(dotted module name, file name) of each extension module a wheel holds, sorted by module.
+
+    zope/interface/_x.cpython-314t-x86_64-linux-gnu.so is zope.interface._x; a NAME.data/platlib/ or purelib/
+    prefix is where installers put the rest, so it is dropped; files without an ABI suffix and paths that are no
+    importable name (a vendored *.libs/ library, a stub package) are not modules.
+    """
+    found = []
+    for name in _extensions(names):
+        parts = name.split("/")
+        if len(parts) > 2 and parts[0].endswith(".data"):
+            if parts[1] not in ("platlib", "purelib"):
+                continue
+            parts = parts[2:]
+        suffix = _VERSIONED_EXT.search(parts[-1]) or _STABLE_EXT.search(parts[-1])
+        if suffix is None:
+            continue
+        dotted = [*parts[:-1], parts[-1][:suffix.start()]]
+        if all(part.isidentifier() for part in dotted):
+            found.append((".".join(dotted), parts[-1]))
+    return tuple(sorted(found))
+
 def interpreter_minor(interpreter: str) -> int | None:
     """3.X's minor X of a CPython interpreter tag (cp315 -> 15), None for py3 and others."""
     match = _CP_INTERPRETER.match(interpreter)
@@ -107,7 +129,8 @@ def check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> CheckR
     if all(t.platform == "any" for t in tags):
         native = [n for n in names if is_native(n)]
         if native:
-            problems.add("a platform-independent (any) wheel holds native code: " + ", ".join(native[:3]))
+            more = f" (+{len(native) - 3} more)" if len(native) > 3 else ""
+            problems.add("a platform-independent (any) wheel holds native code: " + ", ".join(native[:3]) + more)
     modules: dict[str, list[str]] = defaultdict(list)
     unloadable: set[str] = set()
     for name in extensions:

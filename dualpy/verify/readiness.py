@@ -40,8 +40,13 @@ def claims_freethreading(classifiers: Iterable[str]) -> bool:
     return any(c.strip().startswith(CLASSIFIER_PREFIX) for c in classifiers)
 
 
-def classifier_checks(wheels: Iterable[WheelFacts]) -> list[CheckResult]:
-    """Per project and version: the classifier says what the wheel set does, or a warning naming the fix."""
+def classifier_checks(wheels: Iterable[WheelFacts], *, require: bool = False) -> list[CheckResult]:
+    """Per project and version: the classifier says what the wheel set does, or a note naming the fix.
+
+    Most projects that publish t wheels carry no free-threading classifier (numpy among them), so its absence is a
+    note unless the project asks for it (require: --require-classifier, [tool.dualpy] require-classifier), when it
+    warns. A claim no wheel backs is wrong metadata: always a warning.
+    """
     groups: dict[tuple[str, str], list[WheelFacts]] = defaultdict(list)
     for wheel in wheels:
         groups[(wheel.name, wheel.version)].append(wheel)
@@ -51,7 +56,7 @@ def classifier_checks(wheels: Iterable[WheelFacts]) -> list[CheckResult]:
         claims = any(claims_freethreading(w.classifiers) for w in members)
         serving = [w.path.name for w in members if serves_freethreaded(w.tags)]
         if serving and not claims:
-            results.append(CheckResult(subject, CLASSIFIER, Status.WARN,
+            results.append(CheckResult(subject, CLASSIFIER, Status.WARN if require else Status.NOTE,
                                        f"{serving[0]} serves free-threaded Python but METADATA has no "
                                        f"'{CLASSIFIER_PREFIX} :: …' classifier: add '{SUGGESTED}' (or the level "
                                        "that fits) to [project] classifiers"))
