@@ -51,16 +51,18 @@ def tail(text: str, lines: int = 20) -> str:
     return ("…\n" if len(kept) > lines else "") + "\n".join(kept[-lines:])
 
 
-def loadable(filename: str) -> bool:
-    """Whether this interpreter loads an extension file of this name (its suffix is one of EXTENSION_SUFFIXES)."""
-    return any(filename.endswith(suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+def loadable(module: str, filename: str) -> bool:
+    """Whether `import module` here finds this extension file: its name is the module's plus a suffix of this
+    interpreter's EXTENSION_SUFFIXES (which end in a bare ".so", so a suffix alone proves nothing)."""
+    stem = module.rpartition(".")[2]
+    return any(filename == stem + suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES)
 
 
 def import_plan(wheel: dict[str, Any]) -> list[str]:
     """The modules to import: the top-level ones, then every extension module this interpreter can load."""
     modules = list(wheel["modules"])
     for module, filename in wheel.get("extensions", []):
-        if module not in modules and loadable(filename):
+        if module not in modules and loadable(module, filename):
             modules.append(module)
     return modules
 

@@ -43,10 +43,13 @@ def test_what_serves_free_threaded_python() -> None:
 def test_classifier_against_the_wheel_set() -> None:
     missing = classifier_checks([info(GIL), info(T)])
     assert [(r.subject, r.check, r.status) for r in missing] == [
-        ("demo 1.0", "wheel.free-threading-classifier", Status.WARN)]
+        ("demo 1.0", "wheel.free-threading-classifier", Status.NOTE)]
     assert SUGGESTED in missing[0].message and T in missing[0].message
+    required = classifier_checks([info(GIL), info(T)], require=True)
+    assert required[0].status is Status.WARN and required[0].message == missing[0].message
     claimed = classifier_checks([info(GIL, FT)])
     assert claimed[0].status is Status.WARN and "drop the classifier" in claimed[0].message
+    assert classifier_checks([info(GIL, FT)], require=True) == claimed
     agree = classifier_checks([info(GIL, FT), info(T, FT)])
     assert agree[0].status is Status.PASS and agree[0].message == "classifier and t wheels agree"
     neither = classifier_checks([info(GIL)])

@@ -1266,12 +1266,44 @@ def test_every_module_a_build_cannot_load_is_named(tmp_path):
         "b.cpython-313-x86_64-linux-gnu.so)")
 
 
-def test_pure_wheel_native_code_lists_three(tmp_path):
+def test_pure_wheel_native_code_lists_three_and_counts_the_rest(tmp_path):
     files = {f"demo.libs/lib{i}.so": b"" for i in range(4)}
     path = make_wheel(tmp_path, "demo-1.0-py2.py3-none-any.whl", {**PURE_FILES, **files})
     assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
         "a platform-independent (any) wheel holds native code: demo.libs/lib0.so, demo.libs/lib1.so, "
-        "demo.libs/lib2.so")
+        "demo.libs/lib2.so (+1 more)")
+    (tmp_path / "three").mkdir()
+    three = make_wheel(tmp_path / "three", "demo-1.0-py2.py3-none-any.whl",
+                       {**PURE_FILES, **{f"demo.libs/lib{i}.so": b"" for i in range(3)}})
+    assert message(check_wheel(three)[0], "wheel.ext-suffix").endswith("demo.libs/lib2.so")
+
+
+def test_every_extension_module_is_named_by_its_dotted_path(tmp_path):
+    files = {"zope/interface/__init__.py": b"",
+             "zope/interface/_zope_interface_coptimizations.cpython-314t-x86_64-linux-gnu.so": b"",
+             "fast.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo-1.0.data/platlib/plat/_p.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo-1.0.data/purelib/pure/_q.abi3t.so": b"",
+             "demo-1.0.data/data/share/_r.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo.libs/libz-123.so.1": b"", "zope/interface/libplain.so": b"",
+             "zope/bad-name/_s.cpython-314t-x86_64-linux-gnu.so": b""}
+    members = wheel_members("demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl", files)
+    facts = check_wheel(raw_wheel(tmp_path, "demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl",
+                                  entries_of(members)))[1]
+    assert facts.extensions == (
+        ("fast", "fast.cpython-314t-x86_64-linux-gnu.so"),
+        ("plat._p", "_p.cpython-314t-x86_64-linux-gnu.so"),
+        ("pure._q", "_q.abi3t.so"),
+        ("zope.interface._zope_interface_coptimizations",
+         "_zope_interface_coptimizations.cpython-314t-x86_64-linux-gnu.so"))
+    assert facts.top_level == ("fast", "zope")
+
+
+def test_a_stub_package_is_not_imported(tmp_path):
+    files = {"ujson-stubs/__init__.pyi": b"", "ujson-stubs/py.typed": b""}
+    members = wheel_members("ujson_stubs-1.0-py3-none-any.whl", files)
+    facts = check_wheel(raw_wheel(tmp_path, "ujson_stubs-1.0-py3-none-any.whl", entries_of(members)))[1]
+    assert facts.top_level == () and facts.extensions == ()
 
 
 def test_top_level_skips_dist_info_data_and_libs(tmp_path):
