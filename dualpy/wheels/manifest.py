@@ -75,12 +75,17 @@ def _serves(abis: set[str], python: PythonMinor) -> _Serves:
 
 
 def wheel_python(filename: str, fallback: PythonMinor) -> PythonMinor:
-    """The Python a wheel was built for: from its first cpXY interpreter tag (abi3 ones too), else the fallback."""
+    """The Python a wheel was built for: from its first cpXY interpreter tag, else the fallback (the build's).
+
+    A stable-ABI tag names the oldest Python the wheel loads in (psutil's cp36-abi3 built for 3.14), so for
+    abi3/abi3t wheels the build's Python wins when it is the newer.
+    """
     _name, _version, _build, tags = parse_wheel_filename(filename)
     for tag in sorted(tags, key=str):
         target = target_for_abi_tag(tag.interpreter)
         if target is not None:
-            return target.minor
+            stable = tag.abi in ("abi3", "abi3t")
+            return max(target.minor, fallback) if stable else target.minor
     return fallback
 
 

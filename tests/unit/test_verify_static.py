@@ -21,6 +21,7 @@ from packaging.tags import Tag, cpython_tags
 from dualpy.verify import archive as zip_archive
 from dualpy.verify.archive import Limits
 from dualpy.verify.model import Status
+from dualpy.verify.abi import filed_pythons
 from dualpy.verify.static import check_pairing, check_wheel, check_wheelhouse
 from tests.unit.wheelcraft import (
     Entry,
@@ -914,14 +915,39 @@ def test_pairing_understands_abi3t(tmp_path):
         "demo 1.0 cp315": ("pass", f"{ABI3T_BOTH} is abi3.abi3t: it serves both builds"),
         "split 1.0 cp315": ("pass", "split-1.0-cp315-abi3-manylinux_2_17_x86_64.whl + "
                                     "split-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl"),
-        "later 1.0 cp315": ("warn", "later-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl has no GIL twin"),
         "later 1.0 cp316": ("pass", "later-1.0-cp316-cp316-manylinux_2_17_x86_64.whl + "
                                     "later-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl (stable ABI)"),
-        "early 1.0 cp314": ("warn", "early-1.0-cp314-abi3-manylinux_2_17_x86_64.whl has no free-threaded (t) twin"),
         "early 1.0 cp315": ("pass", "early-1.0-cp315-cp315t-manylinux_2_17_x86_64.whl + "
                                     "early-1.0-cp314-abi3-manylinux_2_17_x86_64.whl (stable ABI)"),
         "alone 1.0 cp315": ("warn", "alone-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl has no GIL twin"),
     }
+
+
+def test_an_abi3_wheel_pairs_with_the_t_wheel_of_the_python_it_was_built_for(tmp_path):
+    paths = [make_wheel(tmp_path, "psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl", {"psutil/_c.abi3.so": b""}),
+             make_wheel(tmp_path, "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl",
+                        {"psutil/_c.cpython-314t-x86_64-linux-gnu.so": b""})]
+    results, facts = check_wheelhouse(paths)
+    pairing = {r.subject: (r.status.value, r.message) for r in results if r.check == "wheelhouse.pairing"}
+    assert pairing == {"psutil 7.2.2 cp314": ("pass", "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl + "
+                                                      "psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl (stable ABI)")}
+    assert filed_pythons(facts) == {"psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl": ("cp314",),
+                                    "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl": ("cp314",)}
+    # Its own Python counts when the project builds for it too; alone, its tag is all there is.
+    (tmp_path / "own").mkdir()
+    own = [make_wheel(tmp_path / "own", "p-1.0-cp313-abi3-manylinux_2_28_x86_64.whl", {"p/_c.abi3.so": b""}),
+           make_wheel(tmp_path / "own", "p-1.0-cp313-cp313t-manylinux_2_28_x86_64.whl",
+                      {"p/_c.cpython-313t-x86_64-linux-gnu.so": b""}),
+           make_wheel(tmp_path / "own", "p-1.0-cp314-cp314t-manylinux_2_28_x86_64.whl",
+                      {"p/_c.cpython-314t-x86_64-linux-gnu.so": b""}),
+           make_wheel(tmp_path / "own", "q-1.0-cp36-abi3-manylinux_2_28_x86_64.whl", {"q/_c.abi3.so": b""}),
+           make_wheel(tmp_path / "own", "r-1.0-py3-none-any.whl", {"r/__init__.py": b""})]
+    filed = filed_pythons(check_wheelhouse(own)[1])
+    assert filed == {"p-1.0-cp313-abi3-manylinux_2_28_x86_64.whl": ("cp313", "cp314"),
+                     "p-1.0-cp313-cp313t-manylinux_2_28_x86_64.whl": ("cp313",),
+                     "p-1.0-cp314-cp314t-manylinux_2_28_x86_64.whl": ("cp314",),
+                     "q-1.0-cp36-abi3-manylinux_2_28_x86_64.whl": ("cp36",),
+                     "r-1.0-py3-none-any.whl": ("any",)}
 
 
 def test_pairing_does_not_take_a_later_stable_wheel_as_cover(tmp_path):
