@@ -14,7 +14,7 @@ from typing import Any
 
 from dualpy import console, engine
 from dualpy.config import ResolvedConfig
-from dualpy.errors import BuildFailed, UsageError, image_absent
+from dualpy.errors import BuildFailed, DualpyError, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
 from dualpy.sources.recipes import find_release
@@ -66,6 +66,13 @@ class PipelineResult:
         }
 
 
+def error_document(error: DualpyError, output_dir: str) -> dict[str, Any]:
+    """The `pipeline --json` document of a run that stopped before a verdict: where, why, and its exit code."""
+    return {"output_dir": output_dir, "sdist": None, "images": {}, "wheels": [], "verdict": "error",
+            "stage": error.stage or "setup", "error": str(error), "exit_code": error.return_code,
+            "summary": {"pass": 0, "warn": 0, "fail": 0, "skip": 0}, "stage_seconds": {}, "reports": {}}
+
+
 def _build_sdist(project: Path, destination: Path) -> Path:
     """Build the project's sdist with `build`; the wheels are then built from it, which proves it complete."""
     result = subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir", str(destination), str(project)],
@@ -89,9 +96,29 @@ def _stress_settings(config: ResolvedConfig, tests_dir: Path | None, sdist: Path
     return StressSettings(config["stress-threads"] or default_threads(), config["stress-iterations"], tests_dir)
 
 
+@dataclass
+class _Stage:
+    """The stage under way, so that an error can say where the pipeline stopped."""
+
+    name: str = "setup"
+
+
 def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | None = None,
                  strict: bool = False, tests_dir: Path | None = None) -> PipelineResult:
-    """Run every stage for each configured Python; files reach the output dir only at the end."""
+    """Run every stage for each configured Python; files reach the output dir only at the end.
+
+    A DualpyError leaves with .stage set to where it stopped (setup, image, sdist, wheels, verify, publish).
+    """
+    stage = _Stage()
+    try:
+        return _run_stages(project_path, config, report_dir, strict, tests_dir, stage)
+    except DualpyError as exc:
+        exc.stage = exc.stage or stage.name
+        raise
+
+
+def _run_stages(project_path: Path, config: ResolvedConfig, report_dir: Path | None, strict: bool,
+                tests_dir: Path | None, stage: _Stage) -> PipelineResult:
     project = load_project(project_path)
     pythons = list(config["pythons"])
     if not pythons:
@@ -107,6 +134,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
     stages: dict[str, float] = {}
 
     started = time.monotonic()
+    stage.name = "image"
     image = config["image"] or default_tag_for(releases)
     if not engine.image_exists(image):
         if config["image"]:
@@ -121,9 +149,14 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
     staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".dualpy-pipeline-"))
     try:
         started = time.monotonic()
+        stage.name = "sdist"
         sdist = None
         source = project.path
-        if not project.is_sdist:
+        if project.is_sdist:  # the output dir holds the sdist its wheels came from, whoever built it
+            sdist = staging / "sdist" / project.path.name
+            sdist.parent.mkdir()
+            shutil.copyfile(project.path, sdist)
+        else:
             console.step(f"sdist of {project.path}")
             sdist = _build_sdist(project.path, staging / "sdist")
             source = sdist
@@ -133,6 +166,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         started = time.monotonic()
         wheelhouse = staging / "wheels"
         versions = ", ".join(r.version for r in releases)
+        stage.name = "wheels"
         console.step(f"wheels for Python {versions}" + (f" from {source.name}" if sdist else ""))
         result = build_wheels(WheelsRequest(source, tuple(pythons), image=image, variants=variants,
                                             output_dir=wheelhouse, test_command=config["test-command"],
@@ -141,8 +175,8 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         stages["wheels"] = time.monotonic() - started
 
         started = time.monotonic()
-        stress = _stress_settings(config, tests_dir, sdist or (project.path if project.is_sdist else None),
-                                  staging / "stress-tests")
+        stage.name = "verify"
+        stress = _stress_settings(config, tests_dir, sdist, staging / "stress-tests")
         manylinux = parse_policy(config["manylinux"]) if config["manylinux"] else None
         console.step(f"verify the wheels in {image}")
         combined = verify_wheelhouse(wheelhouse, image, allow_gil=config["allow-gil"],
@@ -152,6 +186,7 @@ def run_pipeline(project_path: Path, config: ResolvedConfig, report_dir: Path | 
         stages["verify"] = time.monotonic() - started
         combined.seconds = stages["verify"]
 
+        stage.name = "publish"
         images = {r.version: image for r in releases}
         for wheel in wheelhouse.glob("*.whl"):
             os.replace(wheel, output_dir / wheel.name)

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.config import resolve
-from dualpy.errors import UsageError
-from dualpy.pipeline import run_pipeline
+from dualpy.errors import DualpyError, UsageError
+from dualpy.pipeline import error_document, run_pipeline
 from dualpy.signals import terminate_as_interrupt
 
 
@@ -40,17 +40,23 @@ def pipeline(
                                      help="Read [tool.dualpy] from this TOML file instead of the project's."),
 ) -> None:
     """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
-    if not project.exists():
-        raise UsageError(f"{project}: no such project directory or sdist")
-    cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
-           "test-command": test_command, "allow-gil": allow_gil,
-           "output-dir": str(output_dir) if output_dir else None, "stress": stress, "stress-threads": threads,
-           "stress-iterations": iterations, "manylinux": manylinux,
-           "require-classifier": require_classifier}
-    config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
     console.set_quiet(json_output)
-    with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
-        result = run_pipeline(project, config, report_dir, strict, tests)
+    where = str(output_dir) if output_dir else ""
+    try:
+        if not project.exists():
+            raise UsageError(f"{project}: no such project directory or sdist")
+        cli = {"pythons": python, "variants": variants.split(",") if variants else None, "image": image,
+               "test-command": test_command, "allow-gil": allow_gil, "output-dir": where or None, "stress": stress,
+               "stress-threads": threads, "stress-iterations": iterations, "manylinux": manylinux,
+               "require-classifier": require_classifier}
+        config = resolve(project, os.environ, cli, config_file)  # an sdist's [tool.dualpy] is read from inside it
+        where = str(config["output-dir"])
+        with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
+            result = run_pipeline(project, config, report_dir, strict, tests)
+    except DualpyError as exc:
+        if json_output:  # a script reads one document whatever happened; the one-line error still goes to stderr
+            console.emit_json(error_document(exc, where))
+        raise
     document = result.to_json()
     if json_output:
         console.emit_json(document)

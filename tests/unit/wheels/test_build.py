@@ -294,3 +294,18 @@ def test_known_enable_groups_are_asked_of_the_venvs_cibuildwheel(tmp_path):
     assert known_enable_groups(fake) == {"cpython-prerelease", "pypy"}
     assert known_enable_groups(broken) is None  # then the project's own file is used as it is
     assert config_file_arguments(None) == [] and config_file_arguments(fake) == ["--config-file", str(fake)]
+
+
+def test_a_build_error_with_json_is_one_error_document_and_exit_3(tmp_path, fake_build, capsys):
+    fake_build["outcome"] = 1
+    out = tmp_path / "out" / "wheelhouse"
+    assert main(["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13", "--image", "img:1",
+                 "--output-dir", str(out), "--json"]) == 3
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert (document["verdict"], document["stage"], document["exit_code"], document["wheels"]) == (
+        "error", "wheels", 3, [])
+    assert document["error"].startswith("cibuildwheel ") and "failed (exit 1)" in document["error"]
+    assert document["output_dir"] == str(out) and not out.exists()
+    assert main(["wheels", "build", "/nonexistent", "--python", "3.13", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["exit_code"] == 2
