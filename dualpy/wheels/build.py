@@ -15,13 +15,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from packaging.utils import parse_wheel_filename
+
 from dualpy import __version__, console, engine
 from dualpy.errors import BuildFailed, ConfigurationError, image_absent
 from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
+from dualpy.verify.auditors import audit_abi3
+from dualpy.verify.model import Status
 from dualpy.wheels.cibw import venv_python
+from dualpy.wheels.diagnose import missing_header, unreachable_download
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import (
+    audits_on_host,
     cibuildwheel_environment,
     config_file_text,
     describe_config,
@@ -160,10 +166,29 @@ def _configuration_error(process: CibuildwheelProcess, log_path: Path) -> Config
                               f"{' '.join(process.plan.identifiers)}: {reason}; full log: {log_path}")
 
 
+LOG_SCAN_BYTES = 8 << 20  # how much of a failed build's log is read for its cause (the end of it)
+
+
+def _log_lines(log_path: Path) -> list[str]:
+    try:
+        with open(log_path, "rb") as stream:
+            stream.seek(max(0, log_path.stat().st_size - LOG_SCAN_BYTES))
+            return stream.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
 def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
     console.stderr.print("\n".join(process.progress.tail), markup=False, highlight=False)
+    lines = _log_lines(log_path)
+    cause = ""
+    if network := unreachable_download(lines):
+        cause = f": {network}"
+    elif header := missing_header(lines):
+        cause = (f": the C header {header} is not in the build image; install the Debian package that provides it "
+                 "(its -dev package) in [tool.cibuildwheel] before-all")
     return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "
-                       f"{' '.join(process.plan.identifiers)}; full log: {log_path}")
+                       f"{' '.join(process.plan.identifiers)}{cause}; full log: {log_path}")
 
 
 def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
@@ -189,6 +214,7 @@ def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProces
                  f"{' '.join(plan.identifiers)} in {plan.image or 'the manylinux image'}")
     processes = _processes(run, index, plan)
     run_cibuildwheel(python, run.project.path, processes, run.token)
+    run.log.flush()  # _settle reads the log for a failure's cause
     _settle(processes, run.log_path)
     return processes
 
@@ -206,6 +232,17 @@ def _serve_pure(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]
     run.identifiers.update({i: dict(served) for p in processes for i in p.progress.states})
 
 
+def _audit_abi3(directory: Path) -> None:
+    """The abi3 audit cibuildwheel 4.x would run (dualpy switched its own off: it downloads from GitHub), from
+    verify's cached abi3audit venv; BuildFailed naming the wheel and finding, as cibuildwheel's exit 9 would."""
+    tags = {w.name: frozenset(parse_wheel_filename(w.name)[3]) for w in directory.glob("*.whl")}
+    for result in audit_abi3(directory, tags):
+        if result.status is Status.FAIL:
+            raise BuildFailed(f"the abi3 audit (abi3audit, as cibuildwheel 4.x runs it) failed for {result.subject}: "
+                              f"{result.message}")
+        console.info(f"  abi3audit: {result.subject}: {result.message}")
+
+
 def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
     """Record each wheel a plan's processes built, with the image's id and digest as provenance."""
     facts = engine.image_facts(plan.image) if plan.image else None
@@ -214,6 +251,8 @@ def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -
     for process in processes:
         process.progress.finish("built", never_started="skipped by the project's configuration")
         run.identifiers.update(process.progress.states)
+        if audits_on_host(plan) and "audit-command" not in run.project.cibuildwheel_table:
+            _audit_abi3(process.output)
         for wheel in sorted(process.output.glob("*.whl")):
             python = wheel_python(wheel.name, plan.minors[0])
             run.records.append(describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image,

@@ -49,6 +49,8 @@ def fake_build(tmp_path, monkeypatch):
                     raise KeyboardInterrupt
                 if state["outcome"] == 0:
                     process.progress.feed(f"✓ {identifier} finished in 1 second\n")
+            for line in state.get("lines", ()):
+                process.progress.feed(line + "\n")
             outcome = state["outcome"]
             process.code = outcome(process) if callable(outcome) else outcome
 
@@ -129,6 +131,22 @@ def test_a_failure_prints_the_log_tail_and_its_path(tmp_path, fake_build, capsys
     with pytest.raises(BuildFailed, match=r"exit 1.*full log: .*wheels-ext-freethreading-.*\.log"):
         _build(tmp_path, jobs=1)
     assert "Building cp313t-manylinux_x86_64 wheel" in capsys.readouterr().err
+
+
+def test_a_failure_names_the_unreachable_download_or_the_missing_header(tmp_path, fake_build):
+    fake_build["outcome"] = 1
+    fake_build["lines"] = ["ext/_yaml.c:1:10: fatal error: yaml.h: No such file or directory",
+                           *["filler"] * 40, "ERROR: This does not look like a platform wheel"]
+    with pytest.raises(BuildFailed, match=r"cp313t-manylinux_x86_64: the C header yaml\.h is not in the build "
+                                          r"image; install the Debian package .* before-all; full log: "):
+        _build(tmp_path, jobs=1)
+    (tmp_path / "out").rmdir()
+    fake_build["lines"] = ["Auditing wheel...", "+ Download https://github.com/x/virtualenv.pyz to /c/v.pyz",
+                           "<urlopen error [Errno -3] Temporary failure in name resolution>"]
+    with pytest.raises(BuildFailed, match=r"cp313t-manylinux_x86_64: cibuildwheel's step 'Auditing wheel\.\.\.' "
+                                          r"needs https://github\.com/x/virtualenv\.pyz, which this machine cannot "
+                                          r"reach; full log: "):
+        _build(tmp_path, jobs=1)
 
 
 def test_a_pure_python_project_gets_its_wheel_from_build(tmp_path, fake_build, monkeypatch):
