@@ -83,6 +83,7 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     records: list[WheelRecord] = field(default_factory=list)
     identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[BuildFailed] = field(default_factory=list)  # kept until the wheels that did build are published
 
 
 def _jobs(request: WheelsRequest) -> int:
@@ -191,8 +192,9 @@ def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
                        f"{' '.join(process.plan.identifiers)}{cause}; full log: {log_path}")
 
 
-def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
-    """Close the progress of failed and stopped processes; raise for the first that failed on its own."""
+def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> BuildFailed | None:
+    """Close the progress of failed and stopped processes; raise for a configuration error; the first build
+    failure is returned, so that the wheels of the processes that built are kept."""
     for process in processes:
         if process.failed:
             process.progress.finish("failed")
@@ -201,10 +203,12 @@ def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
     for process in processes:
         if process.code == CONFIGURATION_ERROR_EXIT:
             raise _configuration_error(process, log_path)
-        if process.failed:
-            raise _build_failed(process, log_path)
+    failed = next((process for process in processes if process.failed), None)
+    if failed is not None:
+        return _build_failed(failed, log_path)
     if all(process.selected_nothing for process in processes):
         raise _configuration_error(processes[0], log_path)
+    return None
 
 
 def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
@@ -215,7 +219,9 @@ def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProces
     processes = _processes(run, index, plan)
     run_cibuildwheel(python, run.project.path, processes, run.token)
     run.log.flush()  # _settle reads the log for a failure's cause
-    _settle(processes, run.log_path)
+    failure = _settle(processes, run.log_path)
+    if failure is not None:
+        run.failures.append(failure)
     return processes
 
 
@@ -244,11 +250,15 @@ def _audit_abi3(directory: Path) -> None:
 
 
 def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
-    """Record each wheel a plan's processes built, with the image's id and digest as provenance."""
+    """Record each wheel a plan's processes that succeeded built, with the image's id and digest as provenance;
+    every identifier's state."""
     facts = engine.image_facts(plan.image) if plan.image else None
     image_id = facts.id if facts else None
     digest = facts.repo_digests[0] if facts and facts.repo_digests else None
     for process in processes:
+        if process.failed or process.stopped:  # its states are settled; its wheels are not kept
+            run.identifiers.update(process.progress.states)
+            continue
         process.progress.finish("built", never_started="skipped by the project's configuration")
         run.identifiers.update(process.progress.states)
         if audits_on_host(plan) and "audit-command" not in run.project.cibuildwheel_table:
@@ -267,7 +277,8 @@ def _run_plans(run: _Run, plans: list[BuildPlan]) -> None:
             return  # pure for one Python is pure for all: one wheel serves every request
         _collect(run, plan, processes)
     if not run.records:
-        raise BuildFailed(f"cibuildwheel built no wheel; full log: {run.log_path}")
+        raise run.failures[0] if run.failures else BuildFailed(f"cibuildwheel built no wheel; full log: "
+                                                                f"{run.log_path}")
 
 
 def _publish(run: _Run, output_dir: Path) -> None:
@@ -277,7 +288,7 @@ def _publish(run: _Run, output_dir: Path) -> None:
     for name, path in staged.items():
         os.replace(path, output_dir / name)
     if run.request.write_manifest:
-        write_manifest(output_dir, run.records)
+        write_manifest(output_dir, run.records, identifiers=run.identifiers)
 
 
 def build_wheels(request: WheelsRequest) -> BuildResult:
@@ -295,6 +306,8 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
         run = _Run(request, project, pip_env, token, log_path, log, staging)
         _run_plans(run, plans)
         _publish(run, output_dir)
+    if run.failures:  # the wheels that built are in the output dir, the manifest says what failed
+        raise run.failures[0]
     for record in run.records:
         if record.note:
             console.info(f"  {record.filename}: {record.note}")

@@ -126,6 +126,20 @@ def test_the_failing_process_is_reported_not_the_one_it_stopped(tmp_path, fake_b
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_when_one_variant_fails_the_others_wheels_land_and_the_manifest_says_which_failed(tmp_path, fake_build):
+    fake_build["outcome"] = lambda process: 1 if "cp313t-manylinux_x86_64" in process.plan.identifiers else 0
+    with pytest.raises(BuildFailed, match="exit 1\\) building cp313t-manylinux_x86_64;") as raised:
+        _build(tmp_path, jobs=2)
+    assert raised.value.return_code == 3
+    wheelhouse = tmp_path / "out" / "wheelhouse"
+    assert sorted(p.name for p in wheelhouse.iterdir()) == ["demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+                                                            "dualpy-manifest.json"]
+    manifest = json.loads((wheelhouse / "dualpy-manifest.json").read_text())
+    assert [w["filename"] for w in manifest["wheels"]] == ["demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"]
+    assert {k: v["state"] for k, v in manifest["identifiers"].items()} == {
+        "cp313-manylinux_x86_64": "built", "cp313t-manylinux_x86_64": "failed"}
+
+
 def test_a_failure_prints_the_log_tail_and_its_path(tmp_path, fake_build, capsys):
     fake_build["outcome"] = 1
     with pytest.raises(BuildFailed, match=r"exit 1.*full log: .*wheels-ext-freethreading-.*\.log"):
