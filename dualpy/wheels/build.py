@@ -238,7 +238,7 @@ def _serve_pure(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]
     run.identifiers.update({i: dict(served) for p in processes for i in p.progress.states})
 
 
-def _audit_abi3(directory: Path) -> None:
+def _audit_abi3(directory: Path, log: IO[str]) -> None:
     """The abi3 audit cibuildwheel 4.x would run (dualpy switched its own off: it downloads from GitHub), from
     verify's cached abi3audit venv; BuildFailed naming the wheel and finding, as cibuildwheel's exit 9 would."""
     tags = {w.name: frozenset(parse_wheel_filename(w.name)[3]) for w in directory.glob("*.whl")}
@@ -246,6 +246,7 @@ def _audit_abi3(directory: Path) -> None:
         if result.status is Status.FAIL:
             raise BuildFailed(f"the abi3 audit (abi3audit, as cibuildwheel 4.x runs it) failed for {result.subject}: "
                               f"{result.message}")
+        log.write(f"# dualpy: abi3audit (in cibuildwheel 4.x's place): {result.subject}: {result.message}\n")
         console.info(f"  abi3audit: {result.subject}: {result.message}")
 
 
@@ -262,7 +263,7 @@ def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -
         process.progress.finish("built", never_started="skipped by the project's configuration")
         run.identifiers.update(process.progress.states)
         if audits_on_host(plan) and "audit-command" not in run.project.cibuildwheel_table:
-            _audit_abi3(process.output)
+            _audit_abi3(process.output, run.log)
         for wheel in sorted(process.output.glob("*.whl")):
             python = wheel_python(wheel.name, plan.minors[0])
             run.records.append(describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image,
