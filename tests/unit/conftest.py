@@ -58,12 +58,3 @@ def _no_outside_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(docker.APIClient, "__init__", _refuse_engine)
     yield
 
-
-@pytest.fixture(autouse=True)
-def _console_speaks_again() -> Iterator[None]:
-    """`--json` silences progress for the rest of the process (console.set_quiet); a CLI test must not silence the
-    tests after it."""
-    yield
-    from dualpy import console  # noqa: PLC0415
-
-    console.set_quiet(False)

@@ -11,6 +11,7 @@ import pytest
 
 import dualpy.commands.pipeline as pipeline_command
 import dualpy.pipeline as pipeline_module
+from dualpy import console
 from dualpy import sdist as sdist_module
 from dualpy.cli import main
 from dualpy.config import resolve
@@ -123,6 +124,7 @@ def test_the_summary_is_a_dataclass_whose_json_gives_each_wheel_its_worst_verdic
 
 
 def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
     (tmp_path / "pyproject.toml").write_text(INSIDE)
 
     def failing_run(project, resolved, report_dir, strict, tests_dir):
@@ -142,7 +144,8 @@ def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path,
     assert "error: cibuildwheel 4.3.5 failed" in captured.err
 
 
-def test_bad_input_with_json_is_an_error_document_too_and_exits_2(tmp_path, capsys):
+def test_bad_input_with_json_is_an_error_document_too_and_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(console, "_quiet", False)
     assert main(["pipeline", str(tmp_path / "absent"), "--json"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert (document["verdict"], document["stage"], document["exit_code"], document["output_dir"]) == (

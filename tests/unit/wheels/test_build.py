@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dualpy import console
 from dualpy.cli import main
 from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.pipconfig import PipSettings
@@ -328,7 +329,8 @@ def test_known_enable_groups_are_asked_of_the_venvs_cibuildwheel(tmp_path):
     assert config_file_arguments(None) == [] and config_file_arguments(fake) == ["--config-file", str(fake)]
 
 
-def test_a_build_error_with_json_is_one_error_document_and_exit_3(tmp_path, fake_build, capsys):
+def test_a_build_error_with_json_is_one_error_document_and_exit_3(tmp_path, fake_build, capsys, monkeypatch):
+    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
     fake_build["outcome"] = 1
     out = tmp_path / "out" / "wheelhouse"
     assert main(["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13", "--image", "img:1",
