@@ -92,6 +92,12 @@ def test_an_abi3_wheel_is_filed_under_the_python_it_was_built_beside() -> None:
     assert [(r.subject, r.status) for r in later] == [("x 1.0 3.16", Status.PASS)]
 
 
+def test_a_pure_wheel_is_filed_under_any_python() -> None:
+    verdicts = readiness([info("demo-1.0-py3-none-any.whl")], [])
+    assert [(r.subject, r.status) for r in verdicts] == [("demo 1.0 any", Status.PASS)]
+    assert verdicts[0].message == "ready for free-threading: yes (demo-1.0-py3-none-any.whl passes every check)"
+
+
 def test_readiness_groups_per_python() -> None:
     wheels = [info(GIL), info(T), info("demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl")]
     verdicts = {r.subject: r.status for r in readiness(wheels, [])}

@@ -21,7 +21,7 @@ from packaging.tags import Tag, cpython_tags
 from dualpy.verify import archive as zip_archive
 from dualpy.verify.archive import Limits
 from dualpy.verify.model import Status
-from dualpy.verify.abi import filed_pythons
+from dualpy.verify.abi import extension_modules, filed_pythons
 from dualpy.verify.static import check_pairing, check_wheel, check_wheelhouse
 from tests.unit.wheelcraft import (
     Entry,
@@ -1410,3 +1410,20 @@ def test_a_stale_top_level_txt_names_only_modules_the_wheel_holds(tmp_path):
     stale_only = make_wheel(tmp_path, "yyh-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
                             {"yyh/__init__.py": b"", "yyh-1.0.dist-info/top_level.txt": b"gone\n"})
     assert check_wheel(stale_only)[1].top_level == ("yyh",)
+
+
+def test_extension_modules_in_any_order_and_under_platlib_at_the_top():
+    so = "cpython-314t-x86_64-linux-gnu.so"
+    names = [f"demo-1.0.data/data/_r.{so}", "demo/libplain.so", f"demo/_a.{so}", f"bad-name/_s.{so}",
+             f"demo-1.0.data/platlib/top.{so}", f"demo-1.0.data/_x.{so}", f"demo/_b.{so}"]
+    assert extension_modules(names) == (("demo._a", f"_a.{so}"), ("demo._b", f"_b.{so}"), ("top", f"top.{so}"))
+
+
+def test_a_stable_wheel_is_filed_under_later_pythons_in_version_order(tmp_path):
+    paths = [make_wheel(tmp_path, "p-1.0-cp39-abi3-manylinux_2_28_x86_64.whl", {"p/_c.abi3.so": b""}),
+             make_wheel(tmp_path, "p-1.0-cp39-cp39-manylinux_2_28_x86_64.whl",
+                        {"p/_c.cpython-39-x86_64-linux-gnu.so": b""}),
+             make_wheel(tmp_path, "p-1.0-cp310-cp310t-manylinux_2_28_x86_64.whl",
+                        {"p/_c.cpython-310t-x86_64-linux-gnu.so": b""})]
+    filed = filed_pythons(check_wheelhouse(paths)[1])
+    assert filed["p-1.0-cp39-abi3-manylinux_2_28_x86_64.whl"] == ("cp39", "cp310")
