@@ -57,4 +57,3 @@ def _no_outside_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(docker.DockerClient, "__init__", _refuse_engine)
     monkeypatch.setattr(docker.APIClient, "__init__", _refuse_engine)
     yield
-
