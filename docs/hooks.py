@@ -31,8 +31,8 @@ FORMS = {
     "variants": "`gil`, `freethreaded`",
     "stress-threads": "at least 2",
     "stress-iterations": "at least 1",
-    "manylinux": "`2_28`, `2_17`, any `2_X` auditwheel can repair to, or `native` (the image's own gcc)",
-    "manylinux": "`2_28`, `manylinux_2_28`, `manylinux2014`",
+    "manylinux": "`2_28`, `manylinux_2_28`, `2_17`, `manylinux2014`, any `2_X` auditwheel can repair to, or "
+                 "`native` (the image's own gcc)",
 }
 TYPE_NAMES = {list: "list of strings", str: "string", bool: "boolean", int: "whole number"}
 

@@ -26,6 +26,7 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
     "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
     "manylinux": (str, "DUALPY_MANYLINUX", DEFAULT_FLOOR),  # the glibc floor of the wheels, or native
+    "require-classifier": (bool, "DUALPY_REQUIRE_CLASSIFIER", False),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

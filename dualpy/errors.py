@@ -1,4 +1,8 @@
-"""Errors the CLI turns into one line and an exit code."""
+"""Errors the CLI turns into one line and an exit code.
+
+Exit codes: 0 pass, 1 a failed verdict (or a check that could not run in its container), 2 bad usage or input,
+3 a build error (an image, sdist or wheel build that stopped before a verdict).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ class DualpyError(Exception):
     """A failure the user can act on; the message names the problem and the fix."""
 
     return_code = 1
+    stage = ""  # where a multi-stage command (pipeline: image, sdist, wheels, verify) stopped, once known
 
 
 class UsageError(DualpyError):
@@ -42,7 +47,9 @@ class SourceUnavailable(DualpyError):
 
 
 class BuildFailed(DualpyError):
-    """An image or wheel build failed; the message points at the log."""
+    """An image or wheel build failed; the message points at the log. Exit 3: no verdict, unlike a failed check."""
+
+    return_code = 3
 
 
 class PublishFailed(DualpyError):

@@ -66,7 +66,7 @@ def refuse_without(flag: str, needs: str, given: bool) -> None:
 PIPELINE_FLAGS = {
     "pythons": "--python", "variants": "--variants", "image": "--image", "test-command": "--test-command",
     "allow-gil": "--allow-gil", "output-dir": "--output-dir", "stress": "--stress", "stress-threads": "--threads",
-    "stress-iterations": "--iterations", "manylinux": "--manylinux",
+    "stress-iterations": "--iterations", "manylinux": "--manylinux", "require-classifier": "--require-classifier",
 }
 
 
@@ -95,6 +95,7 @@ class PipelineOptions:
     stress: StressRequest | None
     floor: Floor  # the glibc the wheels promise (--manylinux), or native
     older_suite: str | None = None  # also prove the wheels on this older Debian (runtime.older-glibc)
+    require_classifier: bool = False  # a t wheel without the Free Threading classifier warns (else a note)
     sources: Mapping[str, str] = field(default_factory=dict)
     python_defaulted: bool = False  # no Python configured: releases holds the newest final release
 
@@ -151,6 +152,7 @@ def options_from_config(project: Path, config: ResolvedConfig, *, strict: bool =
         if stress_on else None,
         floor=parse_floor(config.value("manylinux")),
         older_suite=older_suite,
+        require_classifier=bool(config.value("require-classifier")),
         sources={key: setting.source for key, setting in config.settings.items()},
         python_defaulted=not pythons,
     )

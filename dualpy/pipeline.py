@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dualpy import console, engine
-from dualpy.errors import BuildFailed, UsageError, image_absent
+from dualpy.errors import BuildFailed, DualpyError, UsageError, image_absent
 from dualpy.files import sha256_file
 from dualpy.images import build_image, default_tag_for
 from dualpy.options import PipelineOptions, StressRequest
@@ -42,7 +42,7 @@ class PipelineResult:
 
     def verdicts(self) -> dict[str, str]:
         """Each wheel's worst check status (pass < skip < warn < fail)."""
-        order = ["pass", "skip", "warn", "fail"]
+        order = ["note", "pass", "skip", "warn", "fail"]
         verdicts: dict[str, str] = {}
         for result in self.report.results:
             if result.subject.endswith(".whl"):
@@ -63,6 +63,13 @@ class PipelineResult:
             "stage_seconds": {k: round(v, 1) for k, v in self.stage_seconds.items()},
             "reports": self.reports,
         }
+
+
+def error_document(error: DualpyError, output_dir: str) -> dict[str, Any]:
+    """The `pipeline --json` document of a run that stopped before a verdict: where, why, and its exit code."""
+    return {"output_dir": output_dir, "sdist": None, "images": {}, "wheels": [], "verdict": "error",
+            "stage": error.stage or "setup", "error": str(error), "exit_code": error.return_code,
+            "summary": {"pass": 0, "warn": 0, "fail": 0, "skip": 0}, "stage_seconds": {}, "reports": {}}
 
 
 def _build_sdist(project: Path, destination: Path) -> Path:
@@ -115,12 +122,8 @@ class _Run:
 
     @property
     def source(self) -> Path:
-        """What the wheels are built from: the sdist the pipeline built, or the sdist it was given."""
+        """What the wheels are built from: the sdist in staging (built here, or a copy of the one given)."""
         return self.sdist or self.project.path
-
-    @property
-    def given_sdist(self) -> Path | None:
-        return self.project.path if self.project.is_sdist else None
 
 
 def older_image_tag(image: str, suite: str) -> str:
@@ -149,7 +152,10 @@ def _image_stage(run: _Run) -> None:
 
 
 def _sdist_stage(run: _Run) -> None:
-    if run.project.is_sdist:
+    if run.project.is_sdist:  # the output dir holds the sdist its wheels came from, whoever built it
+        run.sdist = run.staging / "sdist" / run.project.path.name
+        run.sdist.parent.mkdir()
+        shutil.copyfile(run.project.path, run.sdist)
         return
     console.step(f"sdist of {run.project.path}")
     run.sdist = _build_sdist(run.project.path, run.staging / "sdist")
@@ -168,11 +174,12 @@ def _wheels_stage(run: _Run) -> None:
 
 def _verify_stage(run: _Run) -> None:
     options = run.options
-    stress = _stress_settings(options.stress, run.sdist or run.given_sdist, run.staging / "stress-tests")
+    stress = _stress_settings(options.stress, run.sdist, run.staging / "stress-tests")
     console.step(f"verify the wheels in {run.image}")
     run.report = verify_wheelhouse(run.staging / "wheels", run.image, allow_gil=options.allow_gil,
                                    test_command=options.test_command, strict=options.strict, stress=stress,
-                                   manylinux=options.floor.glibc, older_image=run.older_image)
+                                   manylinux=options.floor.glibc, older_image=run.older_image,
+                                   require_classifier=options.require_classifier)
 
 
 STAGES: tuple[tuple[str, Callable[[_Run], None]], ...] = (
@@ -209,16 +216,20 @@ def run_pipeline(options: PipelineOptions) -> PipelineResult:
     seconds: dict[str, float] = {}
     options.output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=options.output_dir, prefix=".dualpy-pipeline-"))
+    run = _Run(options, project, staging)
+    current = "setup"
     try:
-        run = _Run(options, project, staging)
-        for name, stage in STAGES:
-            with timed(seconds, name):
+        for current, stage in STAGES:
+            with timed(seconds, current):
                 stage(run)
         assert run.report is not None  # the verify stage always sets it
         report = replace(run.report, target=str(options.output_dir), seconds=seconds["verify"])
+        current = "publish"
         reports = _publish(run, report)
+    except DualpyError as exc:
+        exc.stage = exc.stage or current  # where the pipeline stopped, for --json's error document
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    built = run.sdist or run.given_sdist
-    return PipelineResult(str(options.output_dir), built.name if built else None, run.wheels, report, seconds,
-                          {r.version: run.image for r in options.releases}, reports)
+    return PipelineResult(str(options.output_dir), run.sdist.name if run.sdist else None, run.wheels, report,
+                          seconds, {r.version: run.image for r in options.releases}, reports)

@@ -79,13 +79,15 @@ def test_wheelhouse(dual_image, tmp_path_factory):
     return wheelhouse, results
 
 
-def make_wheel(directory: Path, name: str = "demo", version: str = "1.0", requires: Sequence[str] = ()) -> Path:
-    """A small valid pure-Python (py3-none-any) wheel of one module `name`, depending on `requires`."""
+def make_wheel(directory: Path, name: str = "demo", version: str = "1.0", requires: Sequence[str] = (),
+               body: bytes = b"VALUE = 1\n") -> Path:
+    """A small valid pure-Python (py3-none-any) wheel of one module `name` (its __init__.py is body), depending
+    on `requires`."""
     dist_info = f"{name}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files = {
-        f"{name}/__init__.py": b"VALUE = 1\n",
+        f"{name}/__init__.py": body,
         f"{dist_info}/METADATA": metadata.encode(),
         f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: dualpy-tests\nRoot-Is-Purelib: true\n"
                               b"Tag: py3-none-any\n",

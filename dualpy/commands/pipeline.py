@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from dualpy import console
+from dualpy.errors import DualpyError
 from dualpy.options import pipeline_options
-from dualpy.pipeline import run_pipeline
+from dualpy.pipeline import error_document, run_pipeline
 from dualpy.signals import terminate_as_interrupt
 
 
@@ -37,6 +38,8 @@ def pipeline(
     older_suite: str = typer.Option(None, "--older-suite",
                                     help="Also install and import every wheel in the same releases built on this "
                                          "older Debian suite (bullseye: glibc 2.31), check runtime.older-glibc."),
+    require_classifier: bool = typer.Option(None, "--require-classifier/--no-require-classifier",
+                                            help="A t wheel without the Free Threading classifier warns."),
     json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
     config_file: Path = typer.Option(None, "--config-file",
                                      help="Read [tool.dualpy] from this TOML file instead of the project's."),
@@ -44,13 +47,20 @@ def pipeline(
     """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
     flags = {"pythons": python, "variants": variants, "image": image, "test-command": test_command,
              "allow-gil": allow_gil, "output-dir": output_dir, "stress": stress, "stress-threads": threads,
-             "stress-iterations": iterations, "manylinux": manylinux}
-    # an sdist's [tool.dualpy] is read from inside it
-    options = pipeline_options(project, os.environ, flags, strict=strict, report_dir=report_dir, tests=tests,
-                               older_suite=older_suite, config_file=config_file)
+             "stress-iterations": iterations, "manylinux": manylinux, "require-classifier": require_classifier}
     console.set_quiet(json_output)
-    with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
-        result = run_pipeline(options)
+    where = str(output_dir) if output_dir else ""
+    try:
+        # an sdist's [tool.dualpy] is read from inside it
+        options = pipeline_options(project, os.environ, flags, strict=strict, report_dir=report_dir, tests=tests,
+                                   older_suite=older_suite, config_file=config_file)
+        where = str(options.output_dir)
+        with terminate_as_interrupt():  # CI cancels with SIGTERM: staging files and containers are cleaned up
+            result = run_pipeline(options)
+    except DualpyError as exc:
+        if json_output:  # a script reads one document whatever happened; the one-line error still goes to stderr
+            console.emit_json(error_document(exc, where))
+        raise
     document = result.to_json()
     if json_output:
         console.emit_json(document)

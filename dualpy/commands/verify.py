@@ -46,7 +46,9 @@ def wheels(
     markdown_path: Path = typer.Option(None, "--markdown", help="Write a Markdown report here."),
     strict: bool = typer.Option(False, "--strict", help="Warnings fail too."),
     allow_gil: bool = typer.Option(False, "--allow-gil", help="A re-enabled GIL is a warning, not a failure."),
-    with_deps: bool = typer.Option(False, "--with-deps", help="Install dependencies too (needs the index)."),
+    with_deps: bool = typer.Option(True, "--with-deps/--no-deps",
+                                   help="Install each wheel's dependencies from the index, as cibuildwheel's test "
+                                        "step does (--no-deps: the wheel alone, offline)."),
     test_command: str = typer.Option(None, "--test-command", help="Run this under each interpreter after install."),
     stress: bool = typer.Option(False, "--stress", help="Run the tests under N threads in each free-threaded build."),
     threads: int = typer.Option(None, "--threads", help="Threads per test for --stress (default: the cores, >= 2)."),
@@ -58,6 +60,9 @@ def wheels(
     manylinux: str = typer.Option(None, "--manylinux",
                                   help="Fail wheels needing a newer glibc than this (2_28 = manylinux_2_28); "
                                        "without --image the symbols are scanned on the host."),
+    require_classifier: bool = typer.Option(False, "--require-classifier",
+                                            help="A t wheel without the Free Threading classifier warns (else: a "
+                                                 "note)."),
 ) -> None:
     """Static checks of every wheel, then install, import and GIL checks in each interpreter of the image."""
     with tempfile.TemporaryDirectory(prefix="dualpy-verify-") as scratch:
@@ -68,7 +73,7 @@ def wheels(
         report = verify_wheelhouse(wheelhouse, image, allow_gil=allow_gil, with_deps=with_deps,
                                    test_command=test_command, strict=strict, stress=settings,
                                    manylinux=parse_policy(manylinux) if manylinux else None,
-                                   older_image=older_image)
+                                   older_image=older_image, require_classifier=require_classifier)
     _finish(report, json_path, junit_path, markdown_path)
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from dualpy import console
 from dualpy.commands import command_group
 from dualpy.config import resolve
+from dualpy.errors import DualpyError
 from dualpy.options import releases_of, variants_of
 from dualpy.wheels import WheelsRequest, build_wheels, print_config
 from dualpy.wheels.floor import parse_floor
@@ -40,15 +41,21 @@ def build(
     json_output: bool = typer.Option(False, "--json", help="Write the result as JSON to stdout."),
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
-    floor = parse_floor(resolve(project, os.environ, {"manylinux": manylinux}).value("manylinux"))
-    request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux_image,
-                            variants=variants_of(variants), output_dir=output_dir, test_command=test_command,
-                            jobs=jobs, floor=floor)
-    if show_config:
-        console.emit_json(print_config(request))
-        return
-    console.set_quiet(json_output)
-    result = build_wheels(request)
+    try:
+        floor = parse_floor(resolve(project, os.environ, {"manylinux": manylinux}).value("manylinux"))
+        request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux_image,
+                                variants=variants_of(variants), output_dir=output_dir, test_command=test_command,
+                                jobs=jobs, floor=floor)
+        if show_config:
+            console.emit_json(print_config(request))
+            return
+        console.set_quiet(json_output)
+        result = build_wheels(request)
+    except DualpyError as exc:
+        if json_output:  # one document whatever happened: a script tells a build error (3) from bad input (2)
+            console.emit_json({"output_dir": str(output_dir), "wheels": [], "verdict": "error", "stage": "wheels",
+                               "error": str(exc), "exit_code": exc.return_code})
+        raise
     if json_output:
         console.emit_json(result.to_json())
         return

@@ -3,6 +3,7 @@
 Run inside an image: python verify_wheels.py REQUEST_JSON   (needs `packaging`, which dualpy images have).
 """
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -18,29 +19,69 @@ from packaging.utils import parse_wheel_filename
 
 FIRST_ABI3T = (3, 15)  # PEP 803: the stable ABI of free-threaded builds
 
+# One module per interpreter: a module imported after another cannot be told apart from it, and the GIL state read
+# after each import names the module that re-enabled it.
 IMPORT_CHILD = r"""
 import importlib, json, re, sys, traceback, warnings
-results, reenabled = {}, []
-for module in sys.argv[1:]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            importlib.import_module(module)
-            results[module] = {"ok": True}
-        except BaseException as exc:
-            results[module] = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()}
-    for warning in caught:
-        text = str(warning.message)
-        if "GIL" in text and "enabled" in text:
-            found = re.search(r"load module '([^']+)'", text)
-            reenabled.append(found.group(1) if found else module)
-print(json.dumps({"modules": results, "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
-                  "gil_reenabled_by": reenabled}))
+module = sys.argv[1]
+result = {"ok": True}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        importlib.import_module(module)
+    except BaseException as exc:
+        result = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()}
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            result["missing"] = exc.name
+reenabled = []
+for warning in caught:
+    text = str(warning.message)
+    if "GIL" in text and "enabled" in text:
+        found = re.search(r"load module '([^']+)'", text)
+        reenabled.append(found.group(1) if found else module)
+result["gil_enabled"] = getattr(sys, "_is_gil_enabled", lambda: True)()
+result["gil_reenabled_by"] = reenabled
+print(json.dumps(result))
 """
+IMPORT_TIMEOUT = 300  # seconds for one module's import: a hang becomes that module's failure, not the run's
 
 
-def tail(text: str, lines: int = 5) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
+def tail(text: str, lines: int = 20) -> str:
+    """The last lines of a command's output; a leading "…" says when earlier lines were left out."""
+    kept = text.strip().splitlines()
+    return ("…\n" if len(kept) > lines else "") + "\n".join(kept[-lines:])
+
+
+def loadable(module: str, filename: str) -> bool:
+    """Whether `import module` here finds this extension file: its name is the module's plus a suffix of this
+    interpreter's EXTENSION_SUFFIXES (which end in a bare ".so", so a suffix alone proves nothing)."""
+    stem = module.rpartition(".")[2]
+    return any(filename == stem + suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def import_plan(wheel: dict[str, Any]) -> list[str]:
+    """The modules to import: the top-level ones, then every extension module this interpreter can load."""
+    modules = list(wheel["modules"])
+    for module, filename in wheel.get("extensions", []):
+        if module not in modules and loadable(module, filename):
+            modules.append(module)
+    return modules
+
+
+def import_one(python: str, module: str, env: dict[str, str]) -> dict[str, Any]:
+    """Import one module in a fresh interpreter; its result, or how the interpreter died."""
+    try:
+        done = subprocess.run([python, "-c", IMPORT_CHILD, module], capture_output=True, text=True, cwd="/tmp",
+                              env=env, timeout=IMPORT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "crashed": True, "returncode": None,
+                "error": f"the import did not finish in {IMPORT_TIMEOUT}s"}
+    try:
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "crashed": True, "returncode": done.returncode,
+                "error": f"the interpreter died (exit {done.returncode}): {tail(done.stdout + done.stderr)}"}
+    return result
 
 
 def supported_tags(tags: set[Tag], version: tuple[int, int], freethreaded: bool) -> set[Tag]:
@@ -67,22 +108,18 @@ def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported:
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = str(Path(venv) / "bin" / "python")
-    install = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check",
-               "--root-user-action=ignore", path]
-    if not request["with_deps"]:
-        install[-1:-1] = ["--no-deps", "--no-index"]
-    done = subprocess.run(install, capture_output=True, text=True)
+    pip = [sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--disable-pip-version-check",
+           "--root-user-action=ignore"]
+    # The wheel alone first, so that a dependency the index cannot give is not blamed on the wheel.
+    done = subprocess.run([*pip, "--no-deps", "--no-index", path], capture_output=True, text=True)
     result["install"] = {"ok": done.returncode == 0, "output": tail(done.stdout + done.stderr)}
     if done.returncode != 0:
         return result
+    if request["with_deps"]:  # as cibuildwheel's test step: its dependencies from the index (and the wheelhouse)
+        deps = subprocess.run([*pip, "--find-links", request["wheelhouse"], path], capture_output=True, text=True)
+        result["dependencies"] = {"ok": deps.returncode == 0, "output": tail(deps.stdout + deps.stderr)}
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONPATH")}
-    imported = subprocess.run([python, "-c", IMPORT_CHILD, *wheel["modules"]], capture_output=True, text=True,
-                              cwd="/tmp", env=env)
-    try:
-        result["import"] = json.loads(imported.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        result["import"] = {"crashed": True, "output": tail(imported.stdout + imported.stderr),
-                            "returncode": imported.returncode}
+    result["import"] = {module: import_one(python, module, env) for module in import_plan(wheel)}
     if request.get("test_command"):
         env["PATH"] = str(Path(venv) / "bin") + ":" + env.get("PATH", "")
         env["VIRTUAL_ENV"] = venv

@@ -36,16 +36,18 @@ def verify_wheelhouse(
     image: str | None,
     *,
     allow_gil: bool = False,
-    with_deps: bool = False,
+    with_deps: bool = True,
     test_command: str | None = None,
     strict: bool = False,
     stress: StressSettings | None = None,
     manylinux: Glibc | None = None,
     older_image: str | None = None,
+    require_classifier: bool = False,
 ) -> Report:
-    """Static checks of every wheel, then (with an image) install, import and GIL checks in each interpreter,
-    the platform and abi3 audits, thread stress when asked, the older-glibc proof in older_image, and one
-    free-threading verdict per project."""
+    """Static checks of every wheel, then (with an image) install (with its dependencies unless with_deps is
+    False), import of every module and extension module and GIL checks in each interpreter, the platform and
+    abi3 audits, thread stress when asked, the older-glibc proof in older_image, and one free-threading verdict
+    per project."""
     started = time.monotonic()
     wheels = wheel_paths(wheelhouse)
     image_id = None
@@ -54,7 +56,7 @@ def verify_wheelhouse(
     if stress and not image:
         raise UsageError("--stress runs the tests in the image's free-threaded interpreters: pass --image TAG")
     results, facts = check_wheelhouse(wheels)
-    results += classifier_checks(facts)
+    results += classifier_checks(facts, require=require_classifier)
     if image and facts:
         results += check_wheels_in_image(image, str(wheelhouse), facts, allow_gil=allow_gil, with_deps=with_deps,
                                          test_command=test_command)

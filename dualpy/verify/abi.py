@@ -36,6 +36,28 @@ def _extensions(names: list[str]) -> list[str]:
     """Extension modules of a wheel (auditwheel's vendored libraries under *.libs/ are not modules)."""
     return [n for n in names if n.endswith(".so") and not any(part.endswith(".libs") for part in n.split("/")[:-1])]
 
+def extension_modules(names: list[str]) -> tuple[tuple[str, str], ...]:
+    """(dotted module name, file name) of each extension module a wheel holds, sorted by module.
+
+    zope/interface/_x.cpython-314t-x86_64-linux-gnu.so is zope.interface._x; a NAME.data/platlib/ or purelib/
+    prefix is where installers put the rest, so it is dropped; files without an ABI suffix and paths that are no
+    importable name (a vendored *.libs/ library, a stub package) are not modules.
+    """
+    found = []
+    for name in _extensions(names):
+        parts = name.split("/")
+        if len(parts) > 2 and parts[0].endswith(".data"):
+            if parts[1] not in ("platlib", "purelib"):
+                continue
+            parts = parts[2:]
+        suffix = _VERSIONED_EXT.search(parts[-1]) or _STABLE_EXT.search(parts[-1])
+        if suffix is None:
+            continue
+        dotted = [*parts[:-1], parts[-1][:suffix.start()]]
+        if all(part.isidentifier() for part in dotted):
+            found.append((".".join(dotted), parts[-1]))
+    return tuple(sorted(found))
+
 def interpreter_minor(interpreter: str) -> int | None:
     """3.X's minor X of a CPython interpreter tag (cp315 -> 15), None for py3 and others."""
     match = _CP_INTERPRETER.match(interpreter)
@@ -107,7 +129,8 @@ def check_suffixes(wheel: str, tags: frozenset[Tag], names: list[str]) -> CheckR
     if all(t.platform == "any" for t in tags):
         native = [n for n in names if is_native(n)]
         if native:
-            problems.add("a platform-independent (any) wheel holds native code: " + ", ".join(native[:3]))
+            more = f" (+{len(native) - 3} more)" if len(native) > 3 else ""
+            problems.add("a platform-independent (any) wheel holds native code: " + ", ".join(native[:3]) + more)
     modules: dict[str, list[str]] = defaultdict(list)
     unloadable: set[str] = set()
     for name in extensions:
@@ -162,12 +185,41 @@ def _python_key(tags: frozenset[Tag]) -> tuple[str, str]:
         return python, "both"
     return python, "t" if "abi3t" in abis or _freethreaded_abis(abis) else "gil"
 
+def filed_pythons(facts: list[WheelFacts]) -> dict[str, tuple[str, ...]]:
+    """The Pythons ('cp314', 'any') each wheel is filed under, by file name.
+
+    A wheel is filed under its interpreter tag's Python, except a stable-ABI one: its tag names the oldest Python
+    it loads in, not the one it was built for. Beside the project's version-specific wheels it serves each of
+    their Pythons from its own up (a cp36-abi3 wheel beside cp314t wheels is 3.14's GIL wheel, not a 3.6 wheel);
+    its own Python counts only when the project builds for it too, or when nothing else says which it serves.
+    """
+    targets: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for fact in facts:
+        python, _side = _python_key(fact.tags)
+        if python != "any" and not _abis(fact.tags) & {"abi3", "abi3t"}:
+            targets[(fact.name, fact.version)].add(python)
+    filed: dict[str, tuple[str, ...]] = {}
+    for fact in facts:
+        python, _side = _python_key(fact.tags)
+        minor = interpreter_minor(python)
+        if minor is None or not _abis(fact.tags) & {"abi3", "abi3t"}:
+            filed[fact.path.name] = (python,)
+            continue
+        project = targets[(fact.name, fact.version)]
+        later = {t for t in project if (interpreter_minor(t) or 0) >= minor}
+        own = {python} if python in project or not later else set()
+        filed[fact.path.name] = tuple(sorted(own | later, key=lambda t: interpreter_minor(t) or 0))
+    return filed
+
+
 def check_pairing(facts: list[WheelFacts]) -> list[CheckResult]:
     """For each project, version and Python: a GIL wheel needs a t twin and the reverse.
 
     py3-none-any and abi3.abi3t wheels serve both builds; a stable-ABI wheel (abi3, abi3t) also covers the other
-    side of every later Python (cp315-abi3t is the t twin of cp316-cp316).
+    side of every later Python (cp315-abi3t is the t twin of cp316-cp316). A stable-ABI wheel filed only under
+    later Pythons (filed_pythons) has no group of its own: its tag's Python is no Python the project builds for.
     """
+    filed = filed_pythons(facts)
     groups: dict[tuple[str, str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     stable: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
     for fact in facts:
@@ -178,6 +230,8 @@ def check_pairing(facts: list[WheelFacts]) -> list[CheckResult]:
             stable[(fact.name, fact.version)].append((minor, side, fact.path.name))
     results = []
     for (name, version, python), sides in sorted(groups.items()):
+        if all(python not in filed[f] for files in sides.values() for f in files):
+            continue
         subject = f"{name} {version} {python}"
         minor = interpreter_minor(python)
         if "both" in sides:

@@ -122,11 +122,13 @@ def judge_abi3audit(wheel: str, document: Mapping[str, Any]) -> CheckResult:
             name = extension.get("name", "?")
             symbols = [str(s) for s in result.get("non_abi3_symbols") or []]
             if symbols:
-                findings.append(f"{name} uses {', '.join(symbols[:5])}, outside the limited API")
+                more = f" (+{len(symbols) - 5} more)" if len(symbols) > 5 else ""
+                findings.append(f"{name} uses {', '.join(symbols[:5])}{more}, outside the limited API")
             if result.get("is_abi3_baseline_compatible") is False:
                 newer = ", ".join(f"{k} ({v})" for k, v in dict(result.get("future_abi3_objects") or {}).items())
                 findings.append(f"{name} needs the limited API of {result.get('computed')} but is tagged "
                                 f"{result.get('baseline')}" + (f": {newer}" if newer else ""))
     if findings:
-        return CheckResult(wheel, ABI3AUDIT, Status.FAIL, "; ".join(findings[:6]))
+        more = f" (+{len(findings) - 6} more)" if len(findings) > 6 else ""
+        return CheckResult(wheel, ABI3AUDIT, Status.FAIL, "; ".join(findings[:6]) + more)
     return CheckResult(wheel, ABI3AUDIT, Status.PASS, "abi3audit: only limited-API symbols of the tagged version")

@@ -18,6 +18,7 @@ class Status(enum.Enum):
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
+    NOTE = "note"  # worth knowing, nothing to act on: shown, never counted, never failing (even --strict)
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,10 @@ class Report:
     results: list[CheckResult] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in Status}
+        counts = {status.value: 0 for status in Status if status is not Status.NOTE}
         for result in self.results:
-            counts[result.status.value] += 1
+            if result.status is not Status.NOTE:
+                counts[result.status.value] += 1
         return counts
 
     @property
@@ -69,6 +71,7 @@ class WheelFacts:
     tags: frozenset[Tag]
     top_level: tuple[str, ...]
     classifiers: tuple[str, ...] = ()  # METADATA's trove classifiers (free-threading readiness reads them)
+    extensions: tuple[tuple[str, str], ...] = ()  # (dotted module, file name) of each extension module
 
 
 def fail(subject: str, check: str, message: str) -> CheckResult:

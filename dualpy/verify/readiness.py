@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from packaging.tags import Tag
 
+from dualpy.verify.abi import filed_pythons, interpreter_minor
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.static import WheelFacts
 
@@ -16,7 +16,6 @@ CLASSIFIER = "wheel.free-threading-classifier"
 READINESS = "wheelhouse.free-threading"
 CLASSIFIER_PREFIX = "Programming Language :: Python :: Free Threading"
 SUGGESTED = f"{CLASSIFIER_PREFIX} :: 2 - Beta"
-_CP_RE = re.compile(r"^cp(\d)(\d+)t?$")
 # Checks whose failure on a free-threaded interpreter means "not ready".
 _BLOCKING = ("runtime.install", "runtime.import", "runtime.gil", "runtime.stress", "runtime.test-command")
 
@@ -26,22 +25,18 @@ def serves_freethreaded(tags: Iterable[Tag]) -> bool:
     return any(t.abi.endswith("t") and t.abi.startswith("cp") or t.abi in ("abi3t", "none") for t in tags)
 
 
-def python_of(tags: Iterable[Tag]) -> str:
-    """'3.14' for cp314/cp314t tags, 'any' for py3 wheels."""
-    for tag in sorted(tags, key=str):
-        match = _CP_RE.match(tag.interpreter)
-        if match:
-            return f"{match[1]}.{match[2]}"
-    return "any"
-
-
 def claims_freethreading(classifiers: Iterable[str]) -> bool:
     """True when a classifier names a free-threading support level."""
     return any(c.strip().startswith(CLASSIFIER_PREFIX) for c in classifiers)
 
 
-def classifier_checks(wheels: Iterable[WheelFacts]) -> list[CheckResult]:
-    """Per project and version: the classifier says what the wheel set does, or a warning naming the fix."""
+def classifier_checks(wheels: Iterable[WheelFacts], *, require: bool = False) -> list[CheckResult]:
+    """Per project and version: the classifier says what the wheel set does, or a note naming the fix.
+
+    Most projects that publish t wheels carry no free-threading classifier (numpy among them), so its absence is a
+    note unless the project asks for it (require: --require-classifier, [tool.dualpy] require-classifier), when it
+    warns. A claim no wheel backs is wrong metadata: always a warning.
+    """
     groups: dict[tuple[str, str], list[WheelFacts]] = defaultdict(list)
     for wheel in wheels:
         groups[(wheel.name, wheel.version)].append(wheel)
@@ -51,7 +46,7 @@ def classifier_checks(wheels: Iterable[WheelFacts]) -> list[CheckResult]:
         claims = any(claims_freethreading(w.classifiers) for w in members)
         serving = [w.path.name for w in members if serves_freethreaded(w.tags)]
         if serving and not claims:
-            results.append(CheckResult(subject, CLASSIFIER, Status.WARN,
+            results.append(CheckResult(subject, CLASSIFIER, Status.WARN if require else Status.NOTE,
                                        f"{serving[0]} serves free-threaded Python but METADATA has no "
                                        f"'{CLASSIFIER_PREFIX} :: …' classifier: add '{SUGGESTED}' (or the level "
                                        "that fits) to [project] classifiers"))
@@ -74,8 +69,12 @@ def readiness(wheels: Iterable[WheelFacts], results: Iterable[CheckResult]) -> l
                                              or result.check.startswith("wheel.")):
             failures[result.subject].append(result.check)
     groups: dict[tuple[str, str, str], list[WheelFacts]] = defaultdict(list)
+    wheels = list(wheels)
+    filed = filed_pythons(wheels)  # a cp36-abi3 wheel built beside cp314t wheels is 3.14's, not 3.6's
     for wheel in wheels:
-        groups[(wheel.name, wheel.version, python_of(wheel.tags))].append(wheel)
+        for python in filed[wheel.path.name]:
+            minor = interpreter_minor(python)
+            groups[(wheel.name, wheel.version, "any" if minor is None else f"3.{minor}")].append(wheel)
     verdicts = []
     for (project, version, python), members in sorted(groups.items()):
         subject = f"{project} {version} {python}"

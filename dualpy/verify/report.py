@@ -28,8 +28,8 @@ from dualpy.verify.model import CheckResult, Report, Status
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-_COLOUR = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "dim"}
-_ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️"}
+_COLOUR = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.SKIP: "dim", Status.NOTE: "cyan"}
+_ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.SKIP: "⏭️", Status.NOTE: "ℹ️"}
 
 
 # GitHub-flavoured Markdown acts on these even inside a table cell: emphasis, code, links, HTML, tables, strikethrough,
@@ -41,6 +41,11 @@ _CHECK_ID = re.compile(r"[a-z0-9.-]+")  # what a code span can hold as written
 def markdown_text(text: str) -> str:
     """Untrusted text as one line of literal Markdown."""
     return _MARKDOWN.sub(r"\\\1", console.printable(text))
+
+
+def shorten(text: str, limit: int) -> str:
+    """text cut to at most limit characters, an ellipsis where it was cut (the JSON report keeps it whole)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def to_json(report: Report) -> dict[str, Any]:
@@ -79,7 +84,7 @@ def to_junit(report: Report) -> str:
         for result in results:
             name = console.printable(result.check + (f" [{result.interpreter}]" if result.interpreter else ""))
             message = console.printable(result.message, keep_newlines=True)
-            short = console.printable(result.message[:500])
+            short = console.printable(shorten(result.message, 500))
             case = ET.SubElement(suite, "testcase", classname=f"dualpy.{report.kind}", name=name, time="0")
             failing = result.status is Status.FAIL or (report.strict and result.status is Status.WARN)
             if failing:
@@ -90,8 +95,8 @@ def to_junit(report: Report) -> str:
                 suite_skipped += 1
                 ET.SubElement(case, "skipped", message=short)
             elif result.message:
-                ET.SubElement(case, "system-out").text = (("warning: " if result.status is Status.WARN else "")
-                                                          + message)
+                label = {Status.WARN: "warning: ", Status.NOTE: "note: "}.get(result.status, "")
+                ET.SubElement(case, "system-out").text = label + message
         suite.set("failures", str(suite_failures))
         suite.set("errors", "0")
         suite.set("skipped", str(suite_skipped))
@@ -125,7 +130,7 @@ def to_markdown(report: Report) -> str:
     for r in report.results:
         status = f"{_ICON[r.status]} {r.status.value}"
         check = f"`{r.check}`" if _CHECK_ID.fullmatch(r.check) else markdown_text(r.check)
-        detail = markdown_text(r.message.replace("\n", " ")[:200])
+        detail = markdown_text(shorten(r.message.replace("\n", " "), 200))
         lines.append(f"| {markdown_text(r.subject)} | {check} | {markdown_text(r.interpreter)} | {status} | {detail} |")
     return "\n".join(lines) + "\n"
 
@@ -136,7 +141,7 @@ def print_table(report: Report) -> None:
     for r in report.results:
         colour = _COLOUR[r.status]
         table.add_row(console.plain(r.subject), console.plain(r.check), console.plain(r.interpreter),
-                      Text(r.status.value, style=colour), console.plain(r.message[:160]))
+                      Text(r.status.value, style=colour), console.plain(shorten(r.message, 160)))
     console.stderr.print(table)
     counts = report.counts()
     colour = "red" if report.failed else "green"

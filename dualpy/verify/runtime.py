@@ -58,11 +58,13 @@ def check_wheels_in_image(
         "wheelhouse": WHEELHOUSE_MOUNT,
         "with_deps": with_deps,
         "test_command": test_command,
-        "wheels": [{"file": f.path.name, "modules": list(f.top_level)} for f in facts],
+        "wheels": [{"file": f.path.name, "modules": list(f.top_level), "extensions": [list(e) for e in f.extensions]}
+                   for f in facts],
     }
     volumes, env = pip_access(with_deps)
     volumes[os.path.realpath(wheelhouse)] = {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}
     matched: dict[str, list[str]] = {f.path.name: [] for f in facts}
+    owned = {f.path.name: f for f in facts}
     results: list[CheckResult] = []
     for install_tag in interpreters:
         python = f"/opt/python/{install_tag}/bin/python"
@@ -81,7 +83,8 @@ def check_wheels_in_image(
             if not wheel["matched"]:
                 continue
             matched[wheel["file"]].append(install_tag)
-            results += _wheel_results(wheel, install_tag, freethreaded, allow_gil)
+            results += wheel_results(wheel, owned[wheel["file"]], install_tag, freethreaded, allow_gil=allow_gil,
+                                     with_deps=with_deps)
     for wheel, tags in matched.items():
         if tags:
             results.append(CheckResult(wheel, MATCH, Status.PASS, "installs on " + ", ".join(tags)))
@@ -92,37 +95,84 @@ def check_wheels_in_image(
 
 
 def _tail(output: str) -> str:
-    """The last lines of a container's output, on one line (an error message is one line)."""
-    return " / ".join(line.strip() for line in output.strip().splitlines()[-3:])[-300:] or "no output"
+    """The last lines of a container's output, on one line (an error message is one line); "…" marks a cut."""
+    text = " / ".join(line.strip() for line in output.strip().splitlines()[-3:])
+    return ("…" + text[-300:] if len(text) > 300 else text) or "no output"
 
 
-def _wheel_results(wheel: dict[str, Any], interpreter: str, freethreaded: bool, allow_gil: bool) -> list[CheckResult]:
+def missing_dependency(module: dict[str, Any], facts: WheelFacts) -> str | None:
+    """The module a failed import could not find when it is none of the wheel's own (a dependency), else None."""
+    missing = module.get("missing")
+    if module.get("ok") or not missing:
+        return None
+    own = set(facts.top_level) | {name.split(".")[0] for name, _file in facts.extensions}
+    return None if str(missing).split(".")[0] in own else str(missing)
+
+
+def _import_result(name: str, facts: WheelFacts, modules: dict[str, dict[str, Any]], interpreter: str,
+                   deps: dict[str, Any] | None) -> CheckResult:
+    """Every module imported names the wheel's pass; its own module failing fails it; a dependency the venv
+    lacks is named and not blamed on the wheel's code (a warning), unless pip installed its dependencies and the
+    module is still absent (METADATA does not declare it)."""
+    extensions = {module for module, _file in facts.extensions}
+    if not modules:
+        stubs = "a stub-only distribution" if facts.name.endswith("-stubs") else "no importable module"
+        return CheckResult(name, IMPORT, Status.SKIP, f"nothing to import ({stubs})", interpreter)
+    own_errors: list[str] = []
+    needs: dict[str, str] = {}
+    for module, outcome in modules.items():
+        if outcome.get("ok"):
+            continue
+        dependency = missing_dependency(outcome, facts)
+        if dependency is None:
+            own_errors.append(f"{module}: {outcome.get('error', 'failed')}")
+        else:
+            needs.setdefault(dependency, module)
+    if own_errors:
+        return CheckResult(name, IMPORT, Status.FAIL, "; ".join(own_errors), interpreter)
+    if needs:
+        named = ", ".join(f"{dep} (imported by {module})" for dep, module in needs.items())
+        if deps is None:
+            return CheckResult(name, IMPORT, Status.WARN, f"needs {named}, a dependency --no-deps did not install; "
+                               "not this wheel's code", interpreter)
+        if not deps.get("ok"):
+            return CheckResult(name, IMPORT, Status.WARN, f"needs {named}, a dependency pip could not install: "
+                               f"{deps.get('output', '')}", interpreter)
+        return CheckResult(name, IMPORT, Status.FAIL, f"needs {named}, which pip did not install with its declared "
+                           "dependencies: add it to [project] dependencies", interpreter)
+    shown = [f"{m} (extension)" if m in extensions else m for m in modules]
+    return CheckResult(name, IMPORT, Status.PASS, f"imported {len(shown)} module(s), each in a fresh interpreter: "
+                       + ", ".join(shown), interpreter)
+
+
+def _gil_result(name: str, modules: dict[str, dict[str, Any]], interpreter: str, allow_gil: bool) -> CheckResult:
+    culprits: list[str] = []
+    for module, outcome in modules.items():
+        if outcome.get("gil_enabled"):
+            culprits += [c for c in outcome.get("gil_reenabled_by") or [module] if c not in culprits]
+    if culprits:
+        return CheckResult(name, GIL, Status.WARN if allow_gil else Status.FAIL,
+                           f"the GIL was re-enabled by importing {', '.join(culprits)} (it does not declare "
+                           "Py_mod_gil = Py_MOD_GIL_NOT_USED)", interpreter)
+    checked = [m for m, outcome in modules.items() if "gil_enabled" in outcome]
+    return CheckResult(name, GIL, Status.PASS, f"the GIL stays off after importing each of {len(checked)} module(s)",
+                       interpreter)
+
+
+def wheel_results(wheel: dict[str, Any], facts: WheelFacts, interpreter: str, freethreaded: bool, *,
+                  allow_gil: bool, with_deps: bool) -> list[CheckResult]:
+    """The install, import, GIL and test-command results of one wheel under one interpreter (pure)."""
     name = wheel["file"]
     install = wheel["install"]
     if not install["ok"]:
         return [CheckResult(name, INSTALL, Status.FAIL, install["output"], interpreter)]
-    results = [CheckResult(name, INSTALL, Status.PASS, "", interpreter)]
-    imported = wheel["import"]
-    if imported.get("crashed"):
-        message = f"the interpreter died importing (exit {imported['returncode']}): {imported['output']}"
-        results.append(CheckResult(name, IMPORT, Status.FAIL, message, interpreter))
-        return results
-    errors = {m: r["error"] for m, r in imported["modules"].items() if not r["ok"]}
-    if errors:
-        results.append(CheckResult(name, IMPORT, Status.FAIL,
-                                   "; ".join(f"{m}: {e}" for m, e in errors.items()), interpreter))
-    else:
-        message = "imported " + ", ".join(imported["modules"])
-        results.append(CheckResult(name, IMPORT, Status.PASS, message, interpreter))
-    if freethreaded:
-        if imported["gil_enabled"]:
-            culprits = ", ".join(imported["gil_reenabled_by"]) or "an unknown module"
-            results.append(CheckResult(
-                name, GIL, Status.WARN if allow_gil else Status.FAIL,
-                f"the GIL was re-enabled by importing {culprits} (it does not declare Py_mod_gil = "
-                "Py_MOD_GIL_NOT_USED)", interpreter))
-        else:
-            results.append(CheckResult(name, GIL, Status.PASS, "the GIL stays off after import", interpreter))
+    deps = wheel.get("dependencies") if with_deps else None
+    note = "" if deps is None or deps.get("ok") else f"its dependencies did not install: {deps.get('output', '')}"
+    results = [CheckResult(name, INSTALL, Status.WARN if note else Status.PASS, note, interpreter)]
+    modules: dict[str, dict[str, Any]] = wheel["import"]
+    results.append(_import_result(name, facts, modules, interpreter, deps if with_deps else None))
+    if freethreaded and modules:
+        results.append(_gil_result(name, modules, interpreter, allow_gil))
     if "test_command" in wheel:
         test = wheel["test_command"]
         results.append(CheckResult(name, TEST_COMMAND, Status.PASS if test["ok"] else Status.FAIL,

@@ -26,6 +26,7 @@ from dualpy.verify.abi import (
     check_pairing,
     check_stable_abi,
     check_suffixes,
+    extension_modules,
     interpreter_minor,
     is_native,
 )
@@ -200,11 +201,11 @@ def _same_version(text: str, version: str) -> bool:
 
 def _top_level(listed: str | None, names: list[str]) -> tuple[str, ...]:
     """The importable top-level modules: top_level.txt's names that the wheel holds (it can be stale), else the
-    wheel's own top-level packages and modules."""
+    wheel's own top-level packages and modules; a PEP 561 stub package (NAME-stubs/) is not importable."""
     modules = set()
     for name in names:
         first = name.split("/")[0]
-        if first.endswith((".dist-info", ".data")) or first.endswith(".libs"):
+        if first.endswith((".dist-info", ".data", ".libs", "-stubs")):
             continue
         if "/" in name:
             modules.add(first)
@@ -271,7 +272,8 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
         check_suffixes(wheel, tags, names),
     ]
     classifiers = tuple(_headers(metadata).get("classifier", [])) if metadata else ()
-    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names), classifiers)
+    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names), classifiers,
+                               extension_modules(names))
 
 
 def check_wheel(path: Path, limits: Limits = LIMITS) -> tuple[list[CheckResult], WheelFacts | None]:

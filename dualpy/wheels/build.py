@@ -14,15 +14,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from packaging.utils import parse_wheel_filename
+
 from dualpy import __version__, console, engine
 from dualpy.errors import BuildFailed, ConfigurationError, image_absent
 from dualpy.paths import cache_dir
 from dualpy.pipconfig import container_environment, host_pip_settings
+from dualpy.verify.auditors import audit_abi3
+from dualpy.verify.model import Status
 from dualpy.wheels.cibw import venv_python
 from dualpy.wheels.compiler import prepare_floor
+from dualpy.wheels.diagnose import missing_header, unreachable_download
 from dualpy.wheels.floor import excess_message, floor_data, floor_excesses, log_failure
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import (
+    audits_on_host,
     cibuildwheel_environment,
     config_file_text,
     container_settings,
@@ -79,6 +85,7 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     records: list[WheelRecord] = field(default_factory=list)
     identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[BuildFailed] = field(default_factory=list)  # kept until the wheels that did build are published
 
 
 def _jobs(request: WheelsRequest) -> int:
@@ -179,17 +186,37 @@ def _floor_failure(process: CibuildwheelProcess) -> str | None:
     return log_failure(list(process.progress.tail), plan.floor, plan.arch, " ".join(plan.identifiers))
 
 
+LOG_SCAN_BYTES = 8 << 20  # how much of a failed build's log is read for its cause (the end of it)
+
+
+def _log_lines(log_path: Path) -> list[str]:
+    try:
+        with log_path.open("rb") as stream:
+            stream.seek(max(0, log_path.stat().st_size - LOG_SCAN_BYTES))
+            return stream.read().decode(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
 def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
     floor_line = _floor_failure(process)
     if floor_line is not None:
         return BuildFailed(f"{floor_line}; full log: {log_path}")
     console.stderr.print("\n".join(process.progress.tail), markup=False, highlight=False)
+    lines = _log_lines(log_path)
+    cause = ""
+    if network := unreachable_download(lines):
+        cause = f": {network}"
+    elif header := missing_header(lines):
+        cause = (f": the C header {header} is not in the build image; install the Debian package that provides it "
+                 "(its -dev package) in [tool.cibuildwheel] before-all")
     return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "
-                       f"{' '.join(process.plan.identifiers)}; full log: {log_path}")
+                       f"{' '.join(process.plan.identifiers)}{cause}; full log: {log_path}")
 
 
-def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
-    """Close the progress of failed and stopped processes; raise for the first that failed on its own."""
+def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> BuildFailed | None:
+    """Close the progress of failed and stopped processes; raise for a configuration error; the first build
+    failure is returned, so that the wheels of the processes that built are kept."""
     for process in processes:
         if process.failed:
             process.progress.finish("failed")
@@ -198,10 +225,12 @@ def _settle(processes: list[CibuildwheelProcess], log_path: Path) -> None:
     for process in processes:
         if process.code == CONFIGURATION_ERROR_EXIT:
             raise _configuration_error(process, log_path)
-        if process.failed:
-            raise _build_failed(process, log_path)
+    failed = next((process for process in processes if process.failed), None)
+    if failed is not None:
+        return _build_failed(failed, log_path)
     if all(process.selected_nothing for process in processes):
         raise _configuration_error(processes[0], log_path)
+    return None
 
 
 def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProcess]:
@@ -211,7 +240,10 @@ def _run_plan(run: _Run, index: int, plan: BuildPlan) -> list[CibuildwheelProces
                  f"{' '.join(plan.identifiers)} in {plan.image or 'the manylinux image'}")
     processes = _processes(run, index, plan)
     run_cibuildwheel(python, run.project.path, processes, run.token)
-    _settle(processes, run.log_path)
+    run.log.flush()  # _settle reads the log for a failure's cause
+    failure = _settle(processes, run.log_path)
+    if failure is not None:
+        run.failures.append(failure)
     return processes
 
 
@@ -238,15 +270,33 @@ def _compiler(plan: BuildPlan) -> tuple[str, str | None]:
     return "gcc (the image's)", (ran.stdout.strip() or None) if ran.exit_code == 0 else None
 
 
+def _audit_abi3(directory: Path, log: IO[str]) -> None:
+    """The abi3 audit cibuildwheel 4.x would run (dualpy switched its own off: it downloads from GitHub), from
+    verify's cached abi3audit venv; BuildFailed naming the wheel and finding, as cibuildwheel's exit 9 would."""
+    tags = {w.name: frozenset(parse_wheel_filename(w.name)[3]) for w in directory.glob("*.whl")}
+    for result in audit_abi3(directory, tags):
+        if result.status is Status.FAIL:
+            raise BuildFailed(f"the abi3 audit (abi3audit, as cibuildwheel 4.x runs it) failed for {result.subject}: "
+                              f"{result.message}")
+        log.write(f"# dualpy: abi3audit (in cibuildwheel 4.x's place): {result.subject}: {result.message}\n")
+        console.info(f"  abi3audit: {result.subject}: {result.message}")
+
+
 def _collect(run: _Run, plan: BuildPlan, processes: list[CibuildwheelProcess]) -> None:
-    """Record each wheel a plan's processes built, with the image's id and digest, the floor and the compiler."""
+    """Record each wheel a plan's processes that succeeded built, with the image's id and digest as provenance;
+    every identifier's state."""
     compiler, compiler_version = _compiler(plan)
     facts = engine.image_facts(plan.image) if plan.image else None
     image_id = facts.id if facts else None
     digest = facts.repo_digests[0] if facts and facts.repo_digests else None
     for process in processes:
+        if process.failed or process.stopped:  # its states are settled; its wheels are not kept
+            run.identifiers.update(process.progress.states)
+            continue
         process.progress.finish("built", never_started="skipped by the project's configuration")
         run.identifiers.update(process.progress.states)
+        if audits_on_host(plan) and "audit-command" not in run.project.cibuildwheel_table:
+            _audit_abi3(process.output, run.log)
         for wheel in sorted(process.output.glob("*.whl")):
             python = wheel_python(wheel.name, plan.minors[0])
             record = describe_wheel(wheel, python, f"cibuildwheel {plan.release.version}", plan.image, image_id,
@@ -263,7 +313,8 @@ def _run_plans(run: _Run, plans: list[BuildPlan]) -> None:
             return  # pure for one Python is pure for all: one wheel serves every request
         _collect(run, plan, processes)
     if not run.records:
-        raise BuildFailed(f"cibuildwheel built no wheel; full log: {run.log_path}")
+        raise run.failures[0] if run.failures else BuildFailed(f"cibuildwheel built no wheel; full log: "
+                                                                f"{run.log_path}")
 
 
 def _publish(run: _Run, output_dir: Path) -> None:
@@ -273,7 +324,7 @@ def _publish(run: _Run, output_dir: Path) -> None:
     for name, path in staged.items():
         path.replace(output_dir / name)
     if run.request.write_manifest:
-        write_manifest(output_dir, run.records)
+        write_manifest(output_dir, run.records, identifiers=run.identifiers)
 
 
 def build_wheels(request: WheelsRequest) -> BuildResult:
@@ -293,6 +344,8 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
         run = _Run(request, project, pip_env, token, log_path, log, staging)
         _run_plans(run, plans)
         _publish(run, output_dir)
+    if run.failures:  # the wheels that built are in the output dir, the manifest says what failed
+        raise run.failures[0]
     for record in run.records:
         if record.note:
             console.info(f"  {record.filename}: {record.note}")

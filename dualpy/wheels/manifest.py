@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +78,17 @@ def _serves(abis: set[str], python: PythonMinor) -> _Serves:
 
 
 def wheel_python(filename: str, fallback: PythonMinor) -> PythonMinor:
-    """The Python a wheel was built for: from its first cpXY interpreter tag (abi3 ones too), else the fallback."""
+    """The Python a wheel was built for: from its first cpXY interpreter tag, else the fallback (the build's).
+
+    A stable-ABI tag names the oldest Python the wheel loads in (psutil's cp36-abi3 built for 3.14), so for
+    abi3/abi3t wheels the build's Python wins when it is the newer.
+    """
     _name, _version, _build, tags = parse_wheel_filename(filename)
     for tag in sorted(tags, key=str):
         target = target_for_abi_tag(tag.interpreter)
         if target is not None:
-            return target.minor
+            stable = tag.abi in ("abi3", "abi3t")
+            return max(target.minor, fallback) if stable else target.minor
     return fallback
 
 
@@ -113,9 +118,11 @@ def _read_manifest(path: Path) -> list[dict[str, Any]]:
 
 
 def write_manifest(
-    output_dir: Path, records: Sequence[WheelRecord], extra: Sequence[dict[str, Any]] | None = None
+    output_dir: Path, records: Sequence[WheelRecord], extra: Sequence[dict[str, Any]] | None = None,
+    identifiers: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
-    """Write dualpy-manifest.json atomically, keeping earlier entries whose files are still there."""
+    """Write dualpy-manifest.json atomically, keeping earlier entries whose files are still there; with
+    identifiers, the state of each cibuildwheel identifier of this build (built, failed, skipped, …)."""
     path = output_dir / MANIFEST_NAME
     new = [asdict(r) for r in records]
     names = {r["filename"] for r in new} | {e.get("filename") for e in extra or []}
@@ -123,4 +130,6 @@ def write_manifest(
             if e.get("filename") not in names and (output_dir / str(e.get("filename", ""))).exists()]
     document = {"schema_version": MANIFEST_SCHEMA_VERSION, "dualpy": __version__,
                 "wheels": kept + new + list(extra or [])}
+    if identifiers is not None:
+        document["identifiers"] = {name: dict(state) for name, state in identifiers.items()}
     return atomic_write_text(path, json.dumps(document, indent=2) + "\n")

@@ -187,7 +187,18 @@ def cibuildwheel_environment(
     env.update(_network_settings(table, container_settings(plan, pip_environment), host_env))
     if test_command is not None:
         env["CIBW_TEST_COMMAND"] = test_command
+    if audits_on_host(plan) and "audit-command" not in table and "CIBW_AUDIT_COMMAND" not in host_env:
+        # cibuildwheel 4.x audits abi3 wheels with abi3audit in a venv made by virtualenv.pyz, downloaded from
+        # GitHub: beyond the package index, where many build machines reach nothing. dualpy runs the same audit
+        # from its own cached abi3audit venv after the build (wheels.build), so cibuildwheel's is switched off.
+        env["CIBW_AUDIT_COMMAND"] = ""
     return env
+
+
+def audits_on_host(plan: BuildPlan) -> bool:
+    """Whether this plan's cibuildwheel release has the host-side abi3 audit (4.0 and later)."""
+    major = plan.release.version.partition(".")[0]
+    return major.isdigit() and int(major) >= 4
 
 
 def process_environment(cibw_env: Mapping[str, str], pip_environment: Mapping[str, str]) -> dict[str, str]:

@@ -141,7 +141,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def _wait_all(processes: list[CibuildwheelProcess]) -> None:
-    """Wait for every process to end; the first failure sends SIGINT to the others (each removes its container)."""
+    """Wait for every process to end; a failure leaves the others running, so their wheels can be kept."""
     while running := [p for p in processes if p.code is None]:
         first = running[0]
         if first.reader is not None:
@@ -150,18 +150,12 @@ def _wait_all(processes: list[CibuildwheelProcess]) -> None:
             if process.popen is None or (process.reader is not None and process.reader.is_alive()):
                 continue
             process.code = process.popen.wait()
-            if not process.failed:
-                continue
-            for other in processes:
-                if other.code is None and not other.stopped and other.popen is not None:
-                    other.stopped = True
-                    other.popen.send_signal(signal.SIGINT)
 
 
 def run_cibuildwheel(python: Path, project: Path, processes: list[CibuildwheelProcess], run_token: str) -> None:
     """Run cibuildwheel processes side by side to their ends, streaming their output.
 
-    The first failure stops the others; an interrupt (Ctrl-C, SIGTERM) stops all of them and their containers.
+    A failure leaves the others to finish; an interrupt (Ctrl-C, SIGTERM) stops all of them and their containers.
     """
     try:
         with terminate_as_interrupt():

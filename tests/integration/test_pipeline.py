@@ -92,5 +92,7 @@ def test_an_sdist_is_built_with_its_own_settings(dual_image, tmp_path):
     result = run_dualpy("pipeline", str(sdist), "--output-dir", str(tmp_path / "out"), "--json", check=False)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["verdict"] == "pass" and summary["sdist"] is None
+    # The input sdist is named, and kept in the output dir beside its wheels.
+    assert summary["verdict"] == "pass" and summary["sdist"] == "dualpy_pure-1.0.0.tar.gz"
+    assert (tmp_path / "out" / "dualpy_pure-1.0.0.tar.gz").read_bytes() == sdist.read_bytes()
     assert [w["filename"] for w in summary["wheels"]] == ["dualpy_pure-1.0.0-py3-none-any.whl"]

@@ -74,9 +74,9 @@ def test_stress_passes_a_thread_safe_project(dual_image: str, tmp_path: Path) ->
     stress = _results(report, "runtime.stress")
     assert [r["status"] for r in stress] == ["pass"]
     assert "1 test(s) passed one at a time and under 2 threads x 5 iterations" in stress[0]["message"]
-    # A t wheel with no free-threading classifier: a warning that names the classifier to add.
+    # A t wheel with no free-threading classifier: a note that names the classifier to add.
     classifier = _results(report, "wheel.free-threading-classifier")
-    assert [r["status"] for r in classifier] == ["warn"] and "Free Threading :: 2 - Beta" in classifier[0]["message"]
+    assert [r["status"] for r in classifier] == ["note"] and "Free Threading :: 2 - Beta" in classifier[0]["message"]
     assert _results(report, "wheelhouse.free-threading")[0]["message"].startswith("ready for free-threading: yes")
 
 

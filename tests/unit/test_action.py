@@ -56,6 +56,12 @@ if args[0] == "readiness":
     print(json.dumps({{"python": "3.14.2", "image": "img", "packages": [], "verdict": verdict}}))
     sys.exit(code)
 output_dir, report_dir = args[args.index("--output-dir") + 1], args[args.index("--report-dir") + 1]
+if code == 3:  # a build error: the real command's error document, no reports
+    print(json.dumps({{"output_dir": output_dir, "sdist": None, "images": {{}}, "wheels": [], "verdict": "error",
+                      "stage": "wheels", "error": "cibuildwheel failed | `x`", "exit_code": 3,
+                      "summary": {{"pass": 0, "warn": 0, "fail": 0, "skip": 0}}, "stage_seconds": {{}},
+                      "reports": {{}}}}))
+    sys.exit(code)
 Path(report_dir).mkdir(parents=True, exist_ok=True)
 Path(report_dir, "verify.md").write_text(os.environ["FAKE_DUALPY_MARKDOWN"])
 verdict = "fail" if code else "pass"
@@ -138,7 +144,8 @@ def test_inputs_outputs_and_defaults() -> None:
     assert ACTION["inputs"]["package-dir"]["default"] == "."
     assert ACTION["inputs"]["output-dir"]["default"] == "wheelhouse"
     assert all(spec.get("required") is False for spec in ACTION["inputs"].values())
-    assert set(ACTION["outputs"]) == {"verdict", "wheels", "wheels-json", "sdist", "summary-json", "report"}
+    assert set(ACTION["outputs"]) == {"verdict", "exit-code", "wheels", "wheels-json", "sdist", "summary-json",
+                                      "report"}
 
 
 def test_actions_are_pinned_and_inputs_reach_run_only_through_env() -> None:
@@ -231,7 +238,7 @@ def test_pipeline_step_passes_the_inputs_and_writes_outputs_and_summary(tmp_path
     assert seen["cwd"] == str(workspace) and seen["step_summary_set"] is False
     wheels = ["wheelhouse/hello_ext-0.1.0-cp313-cp313-manylinux_2_28_x86_64.whl",
               "wheelhouse/hello_ext-0.1.0-cp313-cp313t-manylinux_2_28_x86_64.whl"]
-    assert run.outputs["verdict"] == "pass"
+    assert run.outputs["verdict"] == "pass" and run.outputs["exit-code"] == "0"
     assert run.outputs["wheels"] == "\n".join(wheels)
     assert json.loads(run.outputs["wheels-json"]) == wheels
     assert run.outputs["sdist"] == "wheelhouse/hello_ext-0.1.0.tar.gz"
@@ -255,6 +262,15 @@ def test_a_pipeline_that_stops_early_gives_verdict_error(tmp_path: Path, install
     assert run.outputs["verdict"] == "error"
     assert run.outputs["wheels"] == "" and run.outputs["wheels-json"] == "[]" and run.outputs["report"] == ""
     assert "`dualpy pipeline` exited 2 before a verdict" in run.summary
+
+
+def test_a_build_error_gives_verdict_error_its_exit_code_and_stage(tmp_path: Path, installed: Installed) -> None:
+    run, seen, _ = _run(tmp_path, installed, {"python-versions": "3.13"}, exit_code=3)
+    assert run.step("pipeline").outcome == "failure"
+    assert (run.outputs["verdict"], run.outputs["exit-code"], run.outputs["report"]) == ("error", "3", "")
+    assert run.outputs["wheels-json"] == "[]"
+    assert "`dualpy pipeline` stopped in its wheels stage (exit 3): cibuildwheel failed \\| 'x'" in run.summary
+    assert "| wheel |" not in run.summary
 
 
 def test_image_is_pulled_and_every_input_reaches_dualpy_verbatim(tmp_path: Path, installed: Installed) -> None:

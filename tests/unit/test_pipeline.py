@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 import dualpy.commands.pipeline as pipeline_command
+import dualpy.pipeline as pipeline_module
+from dualpy import console
 from dualpy import sdist as sdist_module
 from dualpy.cli import main
 from dualpy.config import resolve
-from dualpy.errors import ConfigurationError, UsageError
+from dualpy.errors import BuildFailed, ConfigurationError, UsageError
 from dualpy.pipeline import PipelineResult
 from dualpy.verify.model import CheckResult, Report, Status
 from dualpy.wheels import WheelRecord
@@ -121,3 +123,54 @@ def test_the_summary_is_a_dataclass_whose_json_gives_each_wheel_its_worst_verdic
     assert document["stage_seconds"] == {"image": 1.0}
     assert set(document) == {"output_dir", "sdist", "images", "wheels", "verdict", "summary", "stage_seconds",
                              "reports"}
+
+
+def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
+    (tmp_path / "pyproject.toml").write_text(INSIDE)
+
+    def failing_run(project, resolved, report_dir, strict, tests_dir):
+        error = BuildFailed("cibuildwheel 4.3.5 failed (exit 1) building cp314-manylinux_x86_64; full log: x.log")
+        error.stage = "wheels"
+        raise error
+
+    monkeypatch.setattr(pipeline_command, "run_pipeline", failing_run)
+    assert main(["pipeline", str(tmp_path), "--json", "--output-dir", str(tmp_path / "out")]) == 3
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document == {"output_dir": str(tmp_path / "out"), "sdist": None, "images": {}, "wheels": [],
+                        "verdict": "error", "stage": "wheels",
+                        "error": "cibuildwheel 4.3.5 failed (exit 1) building cp314-manylinux_x86_64; full log: x.log",
+                        "exit_code": 3, "summary": {"pass": 0, "warn": 0, "fail": 0, "skip": 0},
+                        "stage_seconds": {}, "reports": {}}
+    assert "error: cibuildwheel 4.3.5 failed" in captured.err
+
+
+def test_bad_input_with_json_is_an_error_document_too_and_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(console, "_quiet", False)
+    assert main(["pipeline", str(tmp_path / "absent"), "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert (document["verdict"], document["stage"], document["exit_code"], document["output_dir"]) == (
+        "error", "setup", 2, "")
+    assert main(["pipeline", str(tmp_path / "absent")]) == 2
+    assert capsys.readouterr().out == ""  # without --json, stdout stays empty
+
+
+def test_the_pipeline_names_the_stage_where_it_stopped(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text(INSIDE)
+    monkeypatch.setattr(pipeline_module.engine, "ensure_running", lambda: None)
+    monkeypatch.setattr(pipeline_module.engine, "image_exists", lambda tag: True)
+
+    def no_sdist(project, destination):
+        raise BuildFailed("building the sdist failed")
+
+    monkeypatch.setattr(pipeline_module, "_build_sdist", no_sdist)
+    config = resolve(tmp_path, {}, {"output-dir": str(tmp_path / "out")})
+    with pytest.raises(BuildFailed) as raised:
+        pipeline_module.run_pipeline(tmp_path, config)
+    assert raised.value.stage == "sdist" and raised.value.return_code == 3
+    bad = resolve(tmp_path, {}, {"pythons": ["3.13"], "output-dir": str(tmp_path / "out")})
+    with pytest.raises(UsageError) as early:
+        pipeline_module.run_pipeline(tmp_path / "nothing-here", bad)
+    assert early.value.stage == "setup"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []  # the staging dir is gone

@@ -156,7 +156,7 @@ def test_each_manylinux_verdict_is_one_line_naming_wheel_check_and_reason(wheel:
     assert (result.subject, result.check, result.status, result.message) == (wheel, "wheel.manylinux", status, message)
 
 
-def test_each_abi3audit_verdict_names_the_extension_and_at_most_five_symbols() -> None:
+def test_each_abi3audit_verdict_names_the_extension_and_at_most_five_symbols_counting_the_rest() -> None:
     symbols = [f"S{i}" for i in range(7)]
     extensions = [{"name": f"m{i}.abi3.so", "result": {"non_abi3_symbols": symbols}} for i in range(8)]
     document = {"specs": {"w": {"wheel": [{"result": {"non_abi3_symbols": ["X"]}}, *extensions]}}}
@@ -164,7 +164,11 @@ def test_each_abi3audit_verdict_names_the_extension_and_at_most_five_symbols() -
     assert (result.subject, result.check, result.status) == ("x.whl", "wheel.abi3audit", Status.FAIL)
     findings = result.message.split("; ")
     assert findings[0] == "? uses X, outside the limited API" and len(findings) == 6
-    assert findings[1] == "m0.abi3.so uses S0, S1, S2, S3, S4, outside the limited API"
+    assert findings[1] == "m0.abi3.so uses S0, S1, S2, S3, S4 (+2 more), outside the limited API"
+    assert findings[5] == "m4.abi3.so uses S0, S1, S2, S3, S4 (+2 more), outside the limited API (+3 more)"
+    five = judge_abi3audit("x.whl", {"specs": {"w": {"wheel": [{"name": "f.so", "result": {
+        "non_abi3_symbols": symbols[:5]}}] * 6}}})
+    assert five.message == "; ".join(["f.so uses S0, S1, S2, S3, S4, outside the limited API"] * 6)
     newer = judge_abi3audit("y.whl", {"specs": {"w": {"wheel": [{"name": "n.so", "result": {
         "is_abi3_baseline_compatible": False, "computed": "3.12", "baseline": "3.10",
         "future_abi3_objects": {"A": "3.11", "B": "3.12"}}}]}}})

@@ -11,7 +11,6 @@ from dualpy.verify.readiness import (
     SUGGESTED,
     claims_freethreading,
     classifier_checks,
-    python_of,
     readiness,
     serves_freethreaded,
 )
@@ -35,7 +34,6 @@ def test_what_serves_free_threaded_python() -> None:
     assert serves_freethreaded(info("demo-1.0-py3-none-any.whl").tags)
     assert serves_freethreaded(info("demo-1.0-cp315-abi3.abi3t-manylinux_2_17_x86_64.whl").tags)
     assert not serves_freethreaded(info("demo-1.0-cp310-abi3-manylinux_2_17_x86_64.whl").tags)
-    assert python_of(info(T).tags) == "3.14" and python_of(info("demo-1.0-py3-none-any.whl").tags) == "any"
     assert claims_freethreading(FT) and claims_freethreading([" " + FT[0]])
     assert not claims_freethreading(["Programming Language :: Python :: 3.14"])
 
@@ -43,10 +41,13 @@ def test_what_serves_free_threaded_python() -> None:
 def test_classifier_against_the_wheel_set() -> None:
     missing = classifier_checks([info(GIL), info(T)])
     assert [(r.subject, r.check, r.status) for r in missing] == [
-        ("demo 1.0", "wheel.free-threading-classifier", Status.WARN)]
+        ("demo 1.0", "wheel.free-threading-classifier", Status.NOTE)]
     assert SUGGESTED in missing[0].message and T in missing[0].message
+    required = classifier_checks([info(GIL), info(T)], require=True)
+    assert required[0].status is Status.WARN and required[0].message == missing[0].message
     claimed = classifier_checks([info(GIL, FT)])
     assert claimed[0].status is Status.WARN and "drop the classifier" in claimed[0].message
+    assert classifier_checks([info(GIL, FT)], require=True) == claimed
     agree = classifier_checks([info(GIL, FT), info(T, FT)])
     assert agree[0].status is Status.PASS and agree[0].message == "classifier and t wheels agree"
     neither = classifier_checks([info(GIL)])
@@ -73,6 +74,28 @@ def test_readiness_yes_and_no_with_reasons() -> None:
     assert static[0].status is Status.WARN and "wheel.record" in static[0].message
     no_t = readiness([info(GIL)], [])
     assert no_t[0].status is Status.WARN and "no wheel for the free-threaded build of 3.14" in no_t[0].message
+
+
+def test_an_abi3_wheel_is_filed_under_the_python_it_was_built_beside() -> None:
+    abi3 = "psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl"
+    t314 = "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl"
+    verdicts = readiness([info(abi3), info(t314)], [])
+    assert [(r.subject, r.status) for r in verdicts] == [("psutil 7.2.2 3.14", Status.PASS)]
+    # Beside two Pythons it serves both; alone, its tag is all there is to go by.
+    both = readiness([info(abi3), info(t314), info("psutil-7.2.2-cp313-cp313t-manylinux_2_28_x86_64.whl")], [])
+    assert [r.subject for r in both] == ["psutil 7.2.2 3.13", "psutil 7.2.2 3.14"]
+    alone = readiness([info(abi3)], [])
+    assert [(r.subject, r.status) for r in alone] == [("psutil 7.2.2 3.6", Status.WARN)]
+    # An abi3t wheel filed under a later Python serves its free-threaded build.
+    later = readiness([info("x-1.0-cp315-abi3t-manylinux_2_28_x86_64.whl"),
+                       info("x-1.0-cp316-cp316-manylinux_2_28_x86_64.whl")], [])
+    assert [(r.subject, r.status) for r in later] == [("x 1.0 3.16", Status.PASS)]
+
+
+def test_a_pure_wheel_is_filed_under_any_python() -> None:
+    verdicts = readiness([info("demo-1.0-py3-none-any.whl")], [])
+    assert [(r.subject, r.status) for r in verdicts] == [("demo 1.0 any", Status.PASS)]
+    assert verdicts[0].message == "ready for free-threading: yes (demo-1.0-py3-none-any.whl passes every check)"
 
 
 def test_readiness_groups_per_python() -> None:

@@ -19,6 +19,7 @@ import pytest
 from packaging.tags import Tag, cpython_tags
 
 from dualpy.verify import archive as zip_archive
+from dualpy.verify.abi import extension_modules, filed_pythons
 from dualpy.verify.archive import Limits
 from dualpy.verify.model import Status
 from dualpy.verify.static import check_pairing, check_wheel, check_wheelhouse
@@ -914,14 +915,39 @@ def test_pairing_understands_abi3t(tmp_path):
         "demo 1.0 cp315": ("pass", f"{ABI3T_BOTH} is abi3.abi3t: it serves both builds"),
         "split 1.0 cp315": ("pass", "split-1.0-cp315-abi3-manylinux_2_17_x86_64.whl + "
                                     "split-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl"),
-        "later 1.0 cp315": ("warn", "later-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl has no GIL twin"),
         "later 1.0 cp316": ("pass", "later-1.0-cp316-cp316-manylinux_2_17_x86_64.whl + "
                                     "later-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl (stable ABI)"),
-        "early 1.0 cp314": ("warn", "early-1.0-cp314-abi3-manylinux_2_17_x86_64.whl has no free-threaded (t) twin"),
         "early 1.0 cp315": ("pass", "early-1.0-cp315-cp315t-manylinux_2_17_x86_64.whl + "
                                     "early-1.0-cp314-abi3-manylinux_2_17_x86_64.whl (stable ABI)"),
         "alone 1.0 cp315": ("warn", "alone-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl has no GIL twin"),
     }
+
+
+def test_an_abi3_wheel_pairs_with_the_t_wheel_of_the_python_it_was_built_for(tmp_path):
+    paths = [make_wheel(tmp_path, "psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl", {"psutil/_c.abi3.so": b""}),
+             make_wheel(tmp_path, "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl",
+                        {"psutil/_c.cpython-314t-x86_64-linux-gnu.so": b""})]
+    results, facts = check_wheelhouse(paths)
+    pairing = {r.subject: (r.status.value, r.message) for r in results if r.check == "wheelhouse.pairing"}
+    assert pairing == {"psutil 7.2.2 cp314": ("pass", "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl + "
+                                                      "psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl (stable ABI)")}
+    assert filed_pythons(facts) == {"psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl": ("cp314",),
+                                    "psutil-7.2.2-cp314-cp314t-manylinux_2_28_x86_64.whl": ("cp314",)}
+    # Its own Python counts when the project builds for it too; alone, its tag is all there is.
+    (tmp_path / "own").mkdir()
+    own = [make_wheel(tmp_path / "own", "p-1.0-cp313-abi3-manylinux_2_28_x86_64.whl", {"p/_c.abi3.so": b""}),
+           make_wheel(tmp_path / "own", "p-1.0-cp313-cp313t-manylinux_2_28_x86_64.whl",
+                      {"p/_c.cpython-313t-x86_64-linux-gnu.so": b""}),
+           make_wheel(tmp_path / "own", "p-1.0-cp314-cp314t-manylinux_2_28_x86_64.whl",
+                      {"p/_c.cpython-314t-x86_64-linux-gnu.so": b""}),
+           make_wheel(tmp_path / "own", "q-1.0-cp36-abi3-manylinux_2_28_x86_64.whl", {"q/_c.abi3.so": b""}),
+           make_wheel(tmp_path / "own", "r-1.0-py3-none-any.whl", {"r/__init__.py": b""})]
+    filed = filed_pythons(check_wheelhouse(own)[1])
+    assert filed == {"p-1.0-cp313-abi3-manylinux_2_28_x86_64.whl": ("cp313", "cp314"),
+                     "p-1.0-cp313-cp313t-manylinux_2_28_x86_64.whl": ("cp313",),
+                     "p-1.0-cp314-cp314t-manylinux_2_28_x86_64.whl": ("cp314",),
+                     "q-1.0-cp36-abi3-manylinux_2_28_x86_64.whl": ("cp36",),
+                     "r-1.0-py3-none-any.whl": ("any",)}
 
 
 def test_pairing_does_not_take_a_later_stable_wheel_as_cover(tmp_path):
@@ -1266,12 +1292,44 @@ def test_every_module_a_build_cannot_load_is_named(tmp_path):
         "b.cpython-313-x86_64-linux-gnu.so)")
 
 
-def test_pure_wheel_native_code_lists_three(tmp_path):
+def test_pure_wheel_native_code_lists_three_and_counts_the_rest(tmp_path):
     files = {f"demo.libs/lib{i}.so": b"" for i in range(4)}
     path = make_wheel(tmp_path, "demo-1.0-py2.py3-none-any.whl", {**PURE_FILES, **files})
     assert message(check_wheel(path)[0], "wheel.ext-suffix") == (
         "a platform-independent (any) wheel holds native code: demo.libs/lib0.so, demo.libs/lib1.so, "
-        "demo.libs/lib2.so")
+        "demo.libs/lib2.so (+1 more)")
+    (tmp_path / "three").mkdir()
+    three = make_wheel(tmp_path / "three", "demo-1.0-py2.py3-none-any.whl",
+                       {**PURE_FILES, **{f"demo.libs/lib{i}.so": b"" for i in range(3)}})
+    assert message(check_wheel(three)[0], "wheel.ext-suffix").endswith("demo.libs/lib2.so")
+
+
+def test_every_extension_module_is_named_by_its_dotted_path(tmp_path):
+    files = {"zope/interface/__init__.py": b"",
+             "zope/interface/_zope_interface_coptimizations.cpython-314t-x86_64-linux-gnu.so": b"",
+             "fast.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo-1.0.data/platlib/plat/_p.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo-1.0.data/purelib/pure/_q.abi3t.so": b"",
+             "demo-1.0.data/data/share/_r.cpython-314t-x86_64-linux-gnu.so": b"",
+             "demo.libs/libz-123.so.1": b"", "zope/interface/libplain.so": b"",
+             "zope/bad-name/_s.cpython-314t-x86_64-linux-gnu.so": b""}
+    members = wheel_members("demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl", files)
+    facts = check_wheel(raw_wheel(tmp_path, "demo-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl",
+                                  entries_of(members)))[1]
+    assert facts.extensions == (
+        ("fast", "fast.cpython-314t-x86_64-linux-gnu.so"),
+        ("plat._p", "_p.cpython-314t-x86_64-linux-gnu.so"),
+        ("pure._q", "_q.abi3t.so"),
+        ("zope.interface._zope_interface_coptimizations",
+         "_zope_interface_coptimizations.cpython-314t-x86_64-linux-gnu.so"))
+    assert facts.top_level == ("fast", "zope")
+
+
+def test_a_stub_package_is_not_imported(tmp_path):
+    files = {"ujson-stubs/__init__.pyi": b"", "ujson-stubs/py.typed": b""}
+    members = wheel_members("ujson_stubs-1.0-py3-none-any.whl", files)
+    facts = check_wheel(raw_wheel(tmp_path, "ujson_stubs-1.0-py3-none-any.whl", entries_of(members)))[1]
+    assert facts.top_level == () and facts.extensions == ()
 
 
 def test_top_level_skips_dist_info_data_and_libs(tmp_path):
@@ -1352,3 +1410,20 @@ def test_a_stale_top_level_txt_names_only_modules_the_wheel_holds(tmp_path):
     stale_only = make_wheel(tmp_path, "yyh-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
                             {"yyh/__init__.py": b"", "yyh-1.0.dist-info/top_level.txt": b"gone\n"})
     assert check_wheel(stale_only)[1].top_level == ("yyh",)
+
+
+def test_extension_modules_in_any_order_and_under_platlib_at_the_top():
+    so = "cpython-314t-x86_64-linux-gnu.so"
+    names = [f"demo-1.0.data/data/_r.{so}", "demo/libplain.so", f"demo/_a.{so}", f"bad-name/_s.{so}",
+             f"demo-1.0.data/platlib/top.{so}", f"demo-1.0.data/_x.{so}", f"demo/_b.{so}"]
+    assert extension_modules(names) == (("demo._a", f"_a.{so}"), ("demo._b", f"_b.{so}"), ("top", f"top.{so}"))
+
+
+def test_a_stable_wheel_is_filed_under_later_pythons_in_version_order(tmp_path):
+    paths = [make_wheel(tmp_path, "p-1.0-cp39-abi3-manylinux_2_28_x86_64.whl", {"p/_c.abi3.so": b""}),
+             make_wheel(tmp_path, "p-1.0-cp39-cp39-manylinux_2_28_x86_64.whl",
+                        {"p/_c.cpython-39-x86_64-linux-gnu.so": b""}),
+             make_wheel(tmp_path, "p-1.0-cp310-cp310t-manylinux_2_28_x86_64.whl",
+                        {"p/_c.cpython-310t-x86_64-linux-gnu.so": b""})]
+    filed = filed_pythons(check_wheelhouse(paths)[1])
+    assert filed["p-1.0-cp39-abi3-manylinux_2_28_x86_64.whl"] == ("cp39", "cp310")

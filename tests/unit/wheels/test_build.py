@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dualpy import console
 from dualpy.cli import main
 from dualpy.errors import BuildFailed, ConfigurationError, EngineUnavailable
 from dualpy.options import releases_of
@@ -52,6 +53,8 @@ def fake_build(tmp_path, monkeypatch):
                     raise KeyboardInterrupt
                 if state["outcome"] == 0:
                     process.progress.feed(f"✓ {identifier} finished in 1 second\n")
+            for line in state.get("lines", ()):
+                process.progress.feed(line + "\n")
             outcome = state["outcome"]
             process.code = outcome(process) if callable(outcome) else outcome
 
@@ -162,11 +165,41 @@ def test_the_failing_process_is_reported_not_the_one_it_stopped(tmp_path, fake_b
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_when_one_variant_fails_the_others_wheels_land_and_the_manifest_says_which_failed(tmp_path, fake_build):
+    fake_build["outcome"] = lambda process: 1 if "cp313t-manylinux_x86_64" in process.plan.identifiers else 0
+    with pytest.raises(BuildFailed, match="exit 1\\) building cp313t-manylinux_x86_64;") as raised:
+        _build(tmp_path, jobs=2)
+    assert raised.value.return_code == 3
+    wheelhouse = tmp_path / "out" / "wheelhouse"
+    assert sorted(p.name for p in wheelhouse.iterdir()) == ["demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl",
+                                                            "dualpy-manifest.json"]
+    manifest = json.loads((wheelhouse / "dualpy-manifest.json").read_text())
+    assert [w["filename"] for w in manifest["wheels"]] == ["demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"]
+    assert {k: v["state"] for k, v in manifest["identifiers"].items()} == {
+        "cp313-manylinux_x86_64": "built", "cp313t-manylinux_x86_64": "failed"}
+
+
 def test_a_failure_prints_the_log_tail_and_its_path(tmp_path, fake_build, capsys):
     fake_build["outcome"] = 1
     with pytest.raises(BuildFailed, match=r"exit 1.*full log: .*wheels-ext-freethreading-.*\.log"):
         _build(tmp_path, jobs=1)
     assert "Building cp313t-manylinux_x86_64 wheel" in capsys.readouterr().err
+
+
+def test_a_failure_names_the_unreachable_download_or_the_missing_header(tmp_path, fake_build):
+    fake_build["outcome"] = 1
+    fake_build["lines"] = ["ext/_yaml.c:1:10: fatal error: yaml.h: No such file or directory",
+                           *["filler"] * 40, "ERROR: This does not look like a platform wheel"]
+    with pytest.raises(BuildFailed, match=r"cp313t-manylinux_x86_64: the C header yaml\.h is not in the build "
+                                          r"image; install the Debian package .* before-all; full log: "):
+        _build(tmp_path, jobs=1)
+    (tmp_path / "out").rmdir()
+    fake_build["lines"] = ["Auditing wheel...", "+ Download https://github.com/x/virtualenv.pyz to /c/v.pyz",
+                           "<urlopen error [Errno -3] Temporary failure in name resolution>"]
+    with pytest.raises(BuildFailed, match=r"cp313t-manylinux_x86_64: cibuildwheel's step 'Auditing wheel\.\.\.' "
+                                          r"needs https://github\.com/x/virtualenv\.pyz, which this machine cannot "
+                                          r"reach; full log: "):
+        _build(tmp_path, jobs=1)
 
 
 def test_a_pure_python_project_gets_its_wheel_from_build(tmp_path, fake_build, monkeypatch):
@@ -336,3 +369,19 @@ def test_known_enable_groups_are_asked_of_the_venvs_cibuildwheel(tmp_path):
     assert known_enable_groups(fake) == {"cpython-prerelease", "pypy"}
     assert known_enable_groups(broken) is None  # then the project's own file is used as it is
     assert config_file_arguments(None) == [] and config_file_arguments(fake) == ["--config-file", str(fake)]
+
+
+def test_a_build_error_with_json_is_one_error_document_and_exit_3(tmp_path, fake_build, capsys, monkeypatch):
+    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
+    fake_build["outcome"] = 1
+    out = tmp_path / "out" / "wheelhouse"
+    assert main(["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13", "--image", "img:1",
+                 "--output-dir", str(out), "--json"]) == 3
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert (document["verdict"], document["stage"], document["exit_code"], document["wheels"]) == (
+        "error", "wheels", 3, [])
+    assert document["error"].startswith("cibuildwheel ") and "failed (exit 1)" in document["error"]
+    assert document["output_dir"] == str(out) and not out.exists()
+    assert main(["wheels", "build", "/nonexistent", "--python", "3.13", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["exit_code"] == 2

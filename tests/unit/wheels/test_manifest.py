@@ -47,6 +47,10 @@ def test_the_python_of_a_wheel_comes_from_its_interpreter_tag():
     assert wheel_python("a-1.0-cp315-abi3.abi3t-manylinux_2_28_x86_64.whl", M(3, 13)) == M(3, 15)
     assert wheel_python("a-1.0-cp314-cp314t-manylinux_2_28_x86_64.whl", M(3, 13)) == M(3, 14)
     assert wheel_python("a-1.0-py3-none-any.whl", M(3, 13)) == M(3, 13)
+    # A stable-ABI tag is the oldest Python it loads in; the build's newer Python is the one it was built for.
+    assert wheel_python("psutil-7.2.2-cp36-abi3-manylinux_2_28_x86_64.whl", M(3, 14)) == M(3, 14)
+    assert wheel_python("a-1.0-cp315-abi3t-manylinux_2_28_x86_64.whl", M(3, 16)) == M(3, 16)
+    assert wheel_python("a-1.0-cp312-cp312-manylinux_2_28_x86_64.whl", M(3, 14)) == M(3, 12)
 
 
 def test_manifest_is_atomic_and_keeps_entries_whose_files_remain(tmp_path):

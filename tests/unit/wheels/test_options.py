@@ -27,6 +27,16 @@ def test_selection_image_and_freethreading_group():
     assert "CIBW_ENABLE" not in gil_only
 
 
+def test_cibuildwheel_4s_host_audit_is_off_unless_the_project_or_host_sets_one():
+    plain = Project(Path(), False, {})
+    assert cibuildwheel_environment(one_plan("3.14"), plain, {}, host_env={})["CIBW_AUDIT_COMMAND"] == ""
+    assert "CIBW_AUDIT_COMMAND" not in cibuildwheel_environment(one_plan("3.13"), plain, {}, host_env={})  # 3.4.1
+    own = Project(Path(), False, {"audit-command": "abi3audit --strict {abi3_wheel}"})
+    assert "CIBW_AUDIT_COMMAND" not in cibuildwheel_environment(one_plan("3.14"), own, {}, host_env={})
+    host = {"CIBW_AUDIT_COMMAND": "true {wheel}"}
+    assert "CIBW_AUDIT_COMMAND" not in cibuildwheel_environment(one_plan("3.14"), plain, {}, host_env=host)
+
+
 def test_project_settings_are_kept_and_ours_come_after_its_environment():
     table = {"environment": {"CFLAGS": "-O1", "OPT": "$HOME/x"}, "test-command": "pytest",
              "build-frontend": "build[uv]", "before-build": "echo hi"}

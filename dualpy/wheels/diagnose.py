@@ -1,0 +1,45 @@
+"""What a failed build's log says went wrong, in one line: an unreachable download, a missing C header (pure)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# cibuildwheel announces each download ("+ Download URL to PATH") and each step ("Auditing wheel...", inside a CI
+# fold marker when one is on); urllib, pip and curl word a network they cannot reach in these ways.
+_DOWNLOAD = re.compile(r"^\+ Download (\S+) to ")
+_URL = re.compile(r"https?://[^\s'\"<>)\]]+")
+_STEP = re.compile(r"^(?:::group::|##\[group\])?([A-Z][^:]{2,80}\.\.\.)$")
+_UNREACHABLE = re.compile(r"urlopen error|URLError|Name or service not known|Temporary failure in name resolution|"
+                          r"Network is unreachable|Connection refused|No route to host|Could not resolve host|"
+                          r"Max retries exceeded|Connection timed out")
+_MISSING_HEADER = re.compile(r"([\w./+-]+\.h): No such file or directory")
+
+
+def unreachable_download(lines: Sequence[str]) -> str | None:
+    """"STEP needs URL, which this machine cannot reach" when the log's last network error follows a download."""
+    failed_at = next((i for i in range(len(lines) - 1, -1, -1) if _UNREACHABLE.search(lines[i])), None)
+    if failed_at is None:
+        return None
+    url = step = None
+    for line in reversed(lines[:failed_at + 1]):
+        text = line.strip()
+        if url is None and (found := _DOWNLOAD.match(text) or _URL.search(text)):
+            url = found[1] if found.re is _DOWNLOAD else found[0]
+        if step is None and (named := _STEP.match(text)):
+            step = named[1]
+        if url and step:
+            break
+    if url is None:
+        return None
+    where = f"cibuildwheel's step {step!r}" if step else "a build step"
+    return f"{where} needs {url}, which this machine cannot reach"
+
+
+def missing_header(lines: Sequence[str]) -> str | None:
+    """The C header a compiler could not find ("yaml.h"), the last one the log names; None when none is."""
+    found = None
+    for line in lines:
+        for match in _MISSING_HEADER.finditer(line):
+            found = match[1]
+    return found

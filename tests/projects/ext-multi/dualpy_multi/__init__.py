@@ -1,0 +1,1 @@
+"""Three extension modules; importing the package loads none of them."""

@@ -1,0 +1,1 @@
+"""A subpackage of the dualpy_ns namespace package; its extension is not imported here."""

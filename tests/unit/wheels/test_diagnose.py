@@ -1,0 +1,49 @@
+"""A failed build's cause in one line, read from its log (pure)."""
+
+from __future__ import annotations
+
+from dualpy.wheels.diagnose import missing_header, unreachable_download
+
+VIRTUALENV = "https://github.com/pypa/get-virtualenv/releases/download/21.14.13/virtualenv.pyz"
+
+# psutil 7.2.2 on a machine that reaches only the package index (cibuildwheel 4.3.5's own words).
+AUDIT_LOG = [
+    "Repairing wheel...",
+    "    + auditwheel repair -w /tmp/repaired psutil-7.2.2-cp36-abi3-linux_x86_64.whl",
+    "::group::Auditing wheel...",
+    "",
+    f"+ Download {VIRTUALENV} to /root/.cache/cibuildwheel/virtualenv-21.14.13.pyz",
+    "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+    "cibuildwheel: error: an unexpected error occurred",
+]
+
+
+def test_an_unreachable_download_names_the_step_and_the_url():
+    assert unreachable_download(AUDIT_LOG) == (
+        f"cibuildwheel's step 'Auditing wheel...' needs {VIRTUALENV}, which this machine cannot reach")
+    pip = ["Installing build dependencies...",
+           "WARNING: Retrying after connection broken: Max retries exceeded with url: /simple/setuptools/ "
+           "(Caused by NewConnectionError) https://pypi.example/simple/setuptools/"]
+    assert unreachable_download(pip) == ("cibuildwheel's step 'Installing build dependencies...' needs "
+                                         "https://pypi.example/simple/setuptools/, which this machine cannot reach")
+    no_step = ["curl: (6) Could not resolve host: example.org while fetching http://example.org/x.tar.gz"]
+    assert unreachable_download(no_step) == ("a build step needs http://example.org/x.tar.gz, which this machine "
+                                             "cannot reach")
+
+
+def test_no_network_error_or_no_url_is_no_diagnosis():
+    assert unreachable_download(["error: command 'gcc' failed", "see https://example.org/help"]) is None
+    assert unreachable_download(["urlopen error [Errno 111] Connection refused"]) is None
+    assert unreachable_download([]) is None
+    # the URL comes from at or before the error, never after it
+    assert unreachable_download(["urlopen error", "+ Download https://late.example/x to y"]) is None
+
+
+def test_the_last_missing_header_is_named():
+    log = ["ext/_yaml.c:1234:10: fatal error: yaml.h: No such file or directory",
+           "Error compiling module, falling back to pure Python",
+           "src/a.c:1:10: fatal error: ffi/ffi.h: No such file or directory",
+           "ERROR: This does not look like a platform wheel"]
+    assert missing_header(log) == "ffi/ffi.h"
+    assert missing_header(log[:2]) == "yaml.h"
+    assert missing_header(["gcc: error: x.c: No such file or directory"]) is None
