@@ -207,29 +207,33 @@ def _publish(run: _Run, report: Report) -> dict[str, str]:
 
 
 def run_pipeline(options: PipelineOptions) -> PipelineResult:
-    """Run every stage for the configured Pythons; files reach the output dir only at the end."""
-    project = load_project(options.project)
-    if options.python_defaulted:
-        console.info(f"  no Python configured: building for {options.releases[0].version}, the newest final "
-                     "release (pass --python or set [tool.dualpy] pythons)")
-    engine.ensure_running()
-    seconds: dict[str, float] = {}
-    options.output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=options.output_dir, prefix=".dualpy-pipeline-"))
-    run = _Run(options, project, staging)
+    """Run every stage for the configured Pythons; files reach the output dir only at the end.
+
+    A DualpyError leaves with .stage set to where it stopped (setup, image, sdist, wheels, verify, publish).
+    """
     current = "setup"
     try:
-        for current, stage in STAGES:
-            with timed(seconds, current):
-                stage(run)
-        assert run.report is not None  # the verify stage always sets it
-        report = replace(run.report, target=str(options.output_dir), seconds=seconds["verify"])
-        current = "publish"
-        reports = _publish(run, report)
+        project = load_project(options.project)
+        if options.python_defaulted:
+            console.info(f"  no Python configured: building for {options.releases[0].version}, the newest final "
+                         "release (pass --python or set [tool.dualpy] pythons)")
+        engine.ensure_running()
+        options.output_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=options.output_dir, prefix=".dualpy-pipeline-"))
+        seconds: dict[str, float] = {}
+        run = _Run(options, project, staging)
+        try:
+            for current, stage in STAGES:
+                with timed(seconds, current):
+                    stage(run)
+            assert run.report is not None  # the verify stage always sets it
+            report = replace(run.report, target=str(options.output_dir), seconds=seconds["verify"])
+            current = "publish"
+            reports = _publish(run, report)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     except DualpyError as exc:
         exc.stage = exc.stage or current  # where the pipeline stopped, for --json's error document
         raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return PipelineResult(str(options.output_dir), run.sdist.name if run.sdist else None, run.wheels, report,
                           seconds, {r.version: run.image for r in options.releases}, reports)

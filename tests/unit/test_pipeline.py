@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from dualpy import sdist as sdist_module
 from dualpy.cli import main
 from dualpy.config import resolve
 from dualpy.errors import BuildFailed, ConfigurationError, UsageError
+from dualpy.options import pipeline_options
 from dualpy.pipeline import PipelineResult
 from dualpy.verify.model import CheckResult, Report, Status
 from dualpy.wheels import WheelRecord
@@ -126,10 +128,10 @@ def test_the_summary_is_a_dataclass_whose_json_gives_each_wheel_its_worst_verdic
 
 
 def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
+    monkeypatch.setattr(console._settings, "quiet", False)  # --json silences progress: not for later tests
     (tmp_path / "pyproject.toml").write_text(INSIDE)
 
-    def failing_run(project, resolved, report_dir, strict, tests_dir):
+    def failing_run(options):
         error = BuildFailed("cibuildwheel 4.3.5 failed (exit 1) building cp314-manylinux_x86_64; full log: x.log")
         error.stage = "wheels"
         raise error
@@ -147,7 +149,7 @@ def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path,
 
 
 def test_bad_input_with_json_is_an_error_document_too_and_exits_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(console, "_quiet", False)
+    monkeypatch.setattr(console._settings, "quiet", False)
     assert main(["pipeline", str(tmp_path / "absent"), "--json"]) == 2
     document = json.loads(capsys.readouterr().out)
     assert (document["verdict"], document["stage"], document["exit_code"], document["output_dir"]) == (
@@ -165,12 +167,13 @@ def test_the_pipeline_names_the_stage_where_it_stopped(tmp_path, monkeypatch):
         raise BuildFailed("building the sdist failed")
 
     monkeypatch.setattr(pipeline_module, "_build_sdist", no_sdist)
-    config = resolve(tmp_path, {}, {"output-dir": str(tmp_path / "out")})
+    options = pipeline_options(tmp_path, {}, {"output-dir": tmp_path / "out"})
     with pytest.raises(BuildFailed) as raised:
-        pipeline_module.run_pipeline(tmp_path, config)
+        pipeline_module.run_pipeline(options)
     assert raised.value.stage == "sdist" and raised.value.return_code == 3
-    bad = resolve(tmp_path, {}, {"pythons": ["3.13"], "output-dir": str(tmp_path / "out")})
+    bad = replace(pipeline_options(tmp_path, {}, {"pythons": ["3.13"], "output-dir": tmp_path / "out"}),
+                  project=tmp_path / "nothing-here")
     with pytest.raises(UsageError) as early:
-        pipeline_module.run_pipeline(tmp_path / "nothing-here", bad)
+        pipeline_module.run_pipeline(bad)
     assert early.value.stage == "setup"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []  # the staging dir is gone

@@ -372,7 +372,7 @@ def test_known_enable_groups_are_asked_of_the_venvs_cibuildwheel(tmp_path):
 
 
 def test_a_build_error_with_json_is_one_error_document_and_exit_3(tmp_path, fake_build, capsys, monkeypatch):
-    monkeypatch.setattr(console, "_quiet", False)  # --json silences progress for the process: not for later tests
+    monkeypatch.setattr(console._settings, "quiet", False)  # --json silences progress: not for later tests
     fake_build["outcome"] = 1
     out = tmp_path / "out" / "wheelhouse"
     assert main(["wheels", "build", str(PROJECTS / "ext-freethreading"), "--python", "3.13", "--image", "img:1",
