@@ -12,6 +12,7 @@ from dualpy.errors import ConfigurationError, UsageError
 from dualpy.sdist import MAX_PYPROJECT_BYTES, read_top
 from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
+from dualpy.verify.stress import DEFAULT_ITERATIONS
 from dualpy.wheels.floor import DEFAULT_FLOOR, parse_floor
 
 # key in [tool.dualpy] -> (type, environment variable, default)
@@ -24,7 +25,7 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "output-dir": (str, "DUALPY_OUTPUT_DIR", "wheelhouse"),
     "stress": (bool, "DUALPY_STRESS", False),
     "stress-threads": (int, "DUALPY_STRESS_THREADS", None),
-    "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", 10),
+    "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", DEFAULT_ITERATIONS),
     "manylinux": (str, "DUALPY_MANYLINUX", DEFAULT_FLOOR),  # the glibc floor of the wheels, or native
     "require-classifier": (bool, "DUALPY_REQUIRE_CLASSIFIER", False),
 }

@@ -142,10 +142,10 @@ def print_table(report: Report) -> None:
         colour = _COLOUR[r.status]
         table.add_row(console.plain(r.subject), console.plain(r.check), console.plain(r.interpreter),
                       Text(r.status.value, style=colour), console.plain(shorten(r.message, 160)))
-    console.stderr.print(table)
+    console.stdout.print(table)
     counts = report.counts()
     colour = "red" if report.failed else "green"
-    console.stderr.print(Text.assemble((report.verdict.upper(), f"bold {colour}"),
+    console.stdout.print(Text.assemble((report.verdict.upper(), f"bold {colour}"),
                                        f": {counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} "
                                        f"failed in {report.seconds:.1f}s"))
 

@@ -24,6 +24,7 @@ from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import WHEELHOUSE_MOUNT
 
 STRESS = "runtime.stress"
+DEFAULT_ITERATIONS = 10  # per thread, when neither --iterations nor [tool.dualpy] stress-iterations says
 TESTS_MOUNT = "/dualpy/tests"
 TEST_DIR_NAMES = ("tests", "test", "testing")
 MAX_LISTED = 8

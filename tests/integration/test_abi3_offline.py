@@ -32,7 +32,7 @@ def test_an_abi3_project_builds_offline_and_is_filed_under_the_python_it_was_bui
     pythons = {w["filename"].split("-")[3]: w["python"] for w in manifest["wheels"]}
     assert pythons == {"abi3": "3.14", "cp314t": "3.14"}
 
-    verified = run_dualpy("verify", "wheels", str(wheelhouse), "--json", "-")
+    verified = run_dualpy("verify", "wheels", str(wheelhouse), "--json")
     results = json.loads(verified.stdout)["results"]
     subjects = {(r["check"], r["subject"]): r["status"] for r in results
                 if r["check"] in ("wheelhouse.pairing", "wheelhouse.free-threading")}

@@ -60,7 +60,7 @@ def test_verify_installs_it_in_both_315_builds_and_the_gil_stays_off(
         multi_image: str, abi3t_wheelhouse: tuple[Path, dict[str, Any]]) -> None:
     output, built = abi3t_wheelhouse
     probe = "import dualpy_abi3t as m; assert m.target_abi() == 'abi3t' and m.add(2, 3) == 5"
-    result = run_dualpy("verify", "wheels", str(output), "--image", multi_image, "--json", "-",
+    result = run_dualpy("verify", "wheels", str(output), "--image", multi_image, "--json",
                         "--test-command", f'python -c "{probe}"', check=False)
     report = json.loads(result.stdout)
     failed = [r for r in report["results"] if r["status"] == "fail"]

@@ -38,7 +38,7 @@ def test_one_command_builds_all_six_wheels_with_the_right_cibuildwheel(six_wheel
 
 def test_each_wheel_passes_in_its_own_interpreter(multi_image: str, six_wheels: tuple[Path, dict[str, Any]]) -> None:
     output, _built = six_wheels
-    result = run_dualpy("verify", "wheels", str(output), "--image", multi_image, "--json", "-", check=False)
+    result = run_dualpy("verify", "wheels", str(output), "--image", multi_image, "--json", check=False)
     report = json.loads(result.stdout)
     assert result.returncode == 0, [r for r in report["results"] if r["status"] == "fail"]
     gil = {r["interpreter"] for r in report["results"] if r["check"] == "runtime.gil" and r["status"] == "pass"}
@@ -53,7 +53,7 @@ def test_each_wheel_passes_in_its_own_interpreter(multi_image: str, six_wheels: 
 
 
 def test_the_launcher_picks_across_minors(multi_image: str) -> None:
-    result = run_dualpy("verify", "image", multi_image, "--json", "-", check=False)
+    result = run_dualpy("verify", "image", multi_image, "--json", check=False)
     report = json.loads(result.stdout)
     failed = [r for r in report["results"] if r["status"] == "fail"]
     assert result.returncode == 0 and not failed, failed

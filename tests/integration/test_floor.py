@@ -23,7 +23,7 @@ def _build(project: str, image: str, output: Path, *args: str) -> dict[str, Any]
 
 
 def _verify(wheelhouse: Path, *args: str) -> dict[str, Any]:
-    result = run_dualpy("verify", "wheels", str(wheelhouse), "--json", "-", *args, check=False)
+    result = run_dualpy("verify", "wheels", str(wheelhouse), "--json", *args, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return json.loads(result.stdout)
 
@@ -116,7 +116,7 @@ def test_floor_wheels_import_on_an_older_glibc_and_native_ones_do_not(multi_imag
     assert any("cp314-cp314t" in r["message"] for r in rows)  # imported in the t build, the GIL off there
     native = tmp_path / "native"
     _build("ext-threads", multi_image, native, "--manylinux", "native", "--variants", "gil")
-    result = run_dualpy("verify", "wheels", str(native), "--json", "-", "--older-image", older_image, check=False)
+    result = run_dualpy("verify", "wheels", str(native), "--json", "--older-image", older_image, check=False)
     assert result.returncode == 1
     (row,) = _checks(json.loads(result.stdout), "runtime.older-glibc")
     assert row["status"] == "fail", row  # pip refuses a manylinux_2_34 wheel on glibc 2.31

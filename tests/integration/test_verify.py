@@ -20,7 +20,7 @@ JUNIT_XSD = Path(__file__).parent.parent / "data" / "junit.xsd"
 def verdict(test_wheelhouse, dual_image, tmp_path_factory):
     wheelhouse, _ = test_wheelhouse
     out = tmp_path_factory.mktemp("reports")
-    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", dual_image, "--json", str(out / "v.json"),
+    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", dual_image, "--json-file", str(out / "v.json"),
                         "--junit", str(out / "v.xml"), "--markdown", str(out / "v.md"), check=False)
     return result, json.loads((out / "v.json").read_text()), out
 
@@ -69,7 +69,7 @@ def test_reports_validate(verdict):
 
 def test_allow_gil_turns_the_failure_into_a_warning(test_wheelhouse, dual_image):
     wheelhouse, _ = test_wheelhouse
-    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", dual_image, "--allow-gil", "--json", "-")
+    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", dual_image, "--allow-gil", "--json")
     report = json.loads(result.stdout)
     assert report["verdict"] == "pass"
     warnings = [r for r in report["results"] if r["status"] == "warn"]
@@ -85,7 +85,7 @@ def test_test_command_runs_under_each_interpreter(test_wheelhouse, dual_image, t
     only.mkdir()
     for wheel in wheelhouse.glob("dualpy_ft_ok-*.whl"):
         (only / wheel.name).write_bytes(wheel.read_bytes())
-    result = run_dualpy("verify", "wheels", str(only), "--image", dual_image, "--json", "-",
+    result = run_dualpy("verify", "wheels", str(only), "--image", dual_image, "--json",
                         "--test-command", "python -c 'import dualpy_ft_ok, sys; sys.exit(dualpy_ft_ok.add(2, 2) - 4)'")
     report = json.loads(result.stdout)
     assert statuses(report, "dualpy_ft_ok", "runtime.test-command") == {"pass"}
@@ -93,7 +93,7 @@ def test_test_command_runs_under_each_interpreter(test_wheelhouse, dual_image, t
 
 
 def test_verify_image_passes_on_the_dual_image(dual_image):
-    result = run_dualpy("verify", "image", dual_image, "--json", "-")
+    result = run_dualpy("verify", "image", dual_image, "--json")
     report = json.loads(result.stdout)
     assert report["verdict"] == "pass"
     launcher_cases = [r for r in report["results"] if r["check"] == "image.launcher"]
@@ -112,7 +112,7 @@ def test_with_deps_reaches_the_hosts_index_through_its_ca(dual_image, tmp_path):
     # The dependency comes from wherever this host's pip gets packages (an index through a TLS-intercepting
     # proxy, a local mirror): verify maps the host's pip settings into the container as wheels build does.
     make_wheel(tmp_path, "dualpy_needs_dep", "1.0", requires=["iniconfig"])
-    result = run_dualpy("verify", "wheels", str(tmp_path), "--image", dual_image, "--with-deps", "--json", "-")
+    result = run_dualpy("verify", "wheels", str(tmp_path), "--image", dual_image, "--with-deps", "--json")
     report = json.loads(result.stdout)
     assert statuses(report, "dualpy_needs_dep", "runtime.install") == {"pass"}, report
     assert {r["interpreter"] for r in report["results"] if r["check"] == "runtime.install"} == {

@@ -30,7 +30,7 @@ def extension_wheelhouse(dual_image, tmp_path_factory):
 @pytest.fixture(scope="module")
 def offline_report(extension_wheelhouse, dual_image):
     result = run_dualpy("verify", "wheels", str(extension_wheelhouse), "--image", dual_image, "--no-deps",
-                        "--json", "-", check=False)
+                        "--json", check=False)
     return result, json.loads(result.stdout)
 
 

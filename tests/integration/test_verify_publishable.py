@@ -25,7 +25,7 @@ def _build(project: str, image: str, output: Path, *args: str) -> Path:
 
 
 def _verify(wheelhouse: Path, image: str, *args: str) -> tuple[int, dict[str, Any]]:
-    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", image, "--json", "-", *args, check=False)
+    result = run_dualpy("verify", "wheels", str(wheelhouse), "--image", image, "--json", *args, check=False)
     assert result.returncode in (0, 1), result.stderr
     return result.returncode, json.loads(result.stdout)
 

@@ -33,7 +33,7 @@ def _loud_again():
 
 
 def _verify(wheelhouse: Path, capsys, *args: str) -> tuple[int, list[dict]]:
-    code = main(["verify", "wheels", str(wheelhouse), "--json", "-", *args])
+    code = main(["verify", "wheels", str(wheelhouse), "--json", *args])
     report = json.loads(capsys.readouterr().out)
     return code, [r for r in report["results"] if r["check"] == "wheel.manylinux"]
 

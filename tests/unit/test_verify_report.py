@@ -18,6 +18,7 @@ from dualpy.cli import main
 from dualpy.errors import UsageError
 from dualpy.verify.model import CheckResult, Report, Status
 from dualpy.verify.report import SCHEMA_PATH, print_table, to_json, to_junit, to_markdown, write_reports
+from tests.conftest import make_wheel
 
 JUNIT_XSD = Path(__file__).parent.parent / "data" / "junit.xsd"
 
@@ -85,7 +86,7 @@ def test_static_only_verify_of_a_good_and_a_bad_wheel_exits_1(tmp_path):
 
     make_wheel(tmp_path, "demo-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl",
                {"demo.cpython-313-x86_64-linux-gnu.so": b""})
-    assert main(["verify", "wheels", str(tmp_path), "--json", str(tmp_path / "r.json")]) == 1
+    assert main(["verify", "wheels", str(tmp_path), "--json-file", str(tmp_path / "r.json")]) == 1
     report = json.loads((tmp_path / "r.json").read_text())
     assert ("demo-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl", "wheel.ext-suffix") in {
         (r["subject"], r["check"]) for r in report["results"] if r["status"] == "fail"}
@@ -149,7 +150,7 @@ def test_terminal_table_shows_names_literally(monkeypatch):
     from dualpy import console
 
     buffer = io.StringIO()
-    monkeypatch.setattr(console, "stderr", Console(file=buffer, width=400, highlight=False, soft_wrap=True))
+    monkeypatch.setattr(console, "stdout", Console(file=buffer, width=400, highlight=False, soft_wrap=True))
     print_table(hostile())
     out = buffer.getvalue()
     assert "\x1b" not in out and "\r" not in out
@@ -174,7 +175,7 @@ def test_report_path_that_is_a_directory_exits_2_and_leaves_nothing(tmp_path, ca
     make_wheel(wheelhouse, "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""})
     reports = tmp_path / "reports"
     reports.mkdir()
-    assert main(["verify", "wheels", str(wheelhouse), "--json", str(reports)]) == 2
+    assert main(["verify", "wheels", str(wheelhouse), "--json-file", str(reports)]) == 2
     assert "is a directory; give the report a file name" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports", "wheelhouse"]
     assert list(reports.iterdir()) == []
@@ -237,3 +238,30 @@ def test_every_check_id_is_in_the_schema():
     schema = _json.loads((_Path(static.__file__).parent / "schema.json").read_text())
     enum = schema["properties"]["results"]["items"]["properties"]["check"]["enum"]
     assert ids == set(enum)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--test-command", "true"], "--test-command has no effect without --image"),
+    (["--allow-gil"], "--allow-gil has no effect without --image"),
+    (["--no-deps"], "--with-deps/--no-deps has no effect without --image"),
+    (["--stress"], "--stress has no effect without --image"),
+    (["--image", "img:1", "--threads", "4"], "--threads has no effect without --stress"),
+    (["--image", "img:1", "--iterations", "2"], "--iterations has no effect without --stress"),
+    (["--image", "img:1", "--tests", "."], "--tests has no effect without --stress"),
+])
+def test_a_verify_flag_that_cannot_act_is_a_usage_error(tmp_path, capsys, argv, message):
+    assert main(["verify", "wheels", str(tmp_path), *argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_verify_json_goes_to_stdout_alone_and_json_file_to_a_file(tmp_path, capsys, monkeypatch):
+    from dualpy import console
+
+    monkeypatch.setattr(console._settings, "quiet", False)
+    wheelhouse = tmp_path / "wh"
+    wheelhouse.mkdir()
+    make_wheel(wheelhouse)
+    assert main(["verify", "wheels", str(wheelhouse), "--json", "--json-file", str(tmp_path / "r.json")]) in (0, 1)
+    out = capsys.readouterr().out
+    assert json.loads(out) == json.loads((tmp_path / "r.json").read_text())

@@ -298,7 +298,7 @@ def test_cli_reports_every_hostile_wheel_and_exits_1(tmp_path):
     wheelhouse.mkdir()
     paths = _hostile_corpus(wheelhouse)
     report = tmp_path / "r.json"
-    assert main(["verify", "wheels", str(wheelhouse), "--json", str(report)]) == 1
+    assert main(["verify", "wheels", str(wheelhouse), "--json-file", str(report)]) == 1
     document = json.loads(report.read_text())
     assert {p.name for p in paths} <= {r["subject"] for r in document["results"]}
     assert document["verdict"] == "fail"
