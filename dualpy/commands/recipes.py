@@ -61,7 +61,8 @@ def add(
     version: str = typer.Argument(..., help="The new release, as python.org spells it (3.14.8, 3.15.0rc3)."),
     write: bool = typer.Option(False, "--write", help="Insert the entry into recipes/3.X.toml (atomically)."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
-    suites: str = typer.Option(None, "--suites", help="Debian suites whose signed index to search, in order."),
+    suites: list[str] = typer.Option([], "--suites", help="Debian suites whose signed index to search, in order "
+                                     "(commas or repeated)."),
 ) -> None:
     """Draft a [[releases]] entry from the Debian archive's signed index: sha256, Debian pool path, python.org URL.
 
@@ -70,7 +71,7 @@ def add(
     if not RELEASE_RE.match(version.strip()):
         raise UsageError(f"{version!r} is not a CPython release version like 3.14.8 or 3.15.0rc3")
     version = version.strip()
-    lookup = lookup_signed(version, configured_suites(suites), debian_mirror)
+    lookup = lookup_signed(version, configured_suites(",".join(suites) if suites else None), debian_mirror)
     name = orig_tarball_name(version)
     if lookup.found is None or lookup.index is None:
         listed = "; ".join(f"{suite}: {', '.join(v) or 'none'}" for suite, v in lookup.others.items())

@@ -21,7 +21,7 @@ def fetch(
     version: str = typer.Argument(..., help="A release (3.13.15) or a minor (3.13, its latest release)."),
     source: Path = typer.Option(None, "--source", help="Use this local tarball instead of downloading."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
-    suites: str = typer.Option(None, "--suites",
+    suites: list[str] = typer.Option([], "--suites",
                                help="Debian suites whose signed index to search, in order "
                                     "(default: $DUALPY_DEBIAN_SUITES, else unstable,testing,experimental,stable,"
                                     "stable-backports)."),
@@ -36,7 +36,7 @@ def fetch(
     recipe, release = find_release(version)
     console.set_quiet(json_output)
     console.step(f"Python {release.version}")
-    lookup = lookup_signed(release.version, configured_suites(suites), debian_mirror)
+    lookup = lookup_signed(release.version, configured_suites(",".join(suites) if suites else None), debian_mirror)
     verdict = judge_signed(release, str(recipe.path), lookup)  # raises on a disagreement, before any download
     _say(verdict, require_signed)
     fetched = fetch_release(release, local_file=source, debian_mirror=debian_mirror)

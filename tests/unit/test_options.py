@@ -150,3 +150,15 @@ def test_bench_takes_benchmarks_by_commas_and_repetition(monkeypatch: pytest.Mon
     argv = ["bench", "img:1", "--suite", "pyperformance", "--benchmarks", "nbody,go", "--benchmarks", "richards"]
     assert main([*argv, "--fast"]) == 2
     assert seen == {"tag": "img:1", "suite": "pyperformance", "benchmarks": ("nbody", "go", "richards"), "fast": True}
+
+
+def test_suites_take_commas_and_repetition(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_lookup(version, suites, mirror):
+        seen["suites"] = suites
+        raise UsageError("stop here")
+
+    monkeypatch.setattr("dualpy.commands.recipes.lookup_signed", fake_lookup)
+    assert main(["recipes", "add", "3.14.8", "--suites", "trixie,bookworm", "--suites", "bullseye"]) == 2
+    assert seen["suites"] == ("trixie", "bookworm", "bullseye")
