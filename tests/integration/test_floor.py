@@ -62,6 +62,14 @@ def test_a_threaded_c_extension_meets_the_floor(multi_image: str, tmp_path: Path
                   "assert abs(m.libm_cos(0.0) - 1.0) < 1e-12'")
 
 
+def test_a_cmake_project_meets_the_default_floor(multi_image: str, tmp_path: Path) -> None:
+    """scikit-build-core drives CMake with the floor's CC: the same threaded extension, no flag, manylinux_2_28."""
+    built = _build("ext-cmake", multi_image, tmp_path)
+    _floor_agrees(built, tmp_path, multi_image, "2_28",
+                  "python -c 'import dualpy_cmake as m; assert m.thread_square(7) == 49; "
+                  "assert abs(m.libm_cos(0.0) - 1.0) < 1e-12'")
+
+
 def test_a_cxx_extension_links_libcxx_statically_at_the_default_floor(multi_image: str, tmp_path: Path) -> None:
     built = _build("ext-cxx", multi_image, tmp_path)  # no flag: the default floor
     _floor_agrees(built, tmp_path, multi_image, "2_28",
