@@ -15,14 +15,15 @@ import typer
 from dualpy import errors
 from dualpy.cli import app
 from dualpy.config import SETTINGS
+from dualpy.options import PIPELINE_FLAGS
 
 # The pipeline option of each setting whose flag is not `--KEY`.
-FLAG_OF = {"pythons": "--python", "stress-threads": "--threads", "stress-iterations": "--iterations"}
 # What an empty default ([] or None) means; every such setting needs an entry (the test checks).
 DEFAULT_MEANS = {
     "pythons": "the newest final release dualpy has a recipe for",
     "image": "`dualpy/cpython:<releases>` (`images.default_tag_for`), built when absent",
     "test-command": "the project's `[tool.cibuildwheel]` one",
+    "system-packages": "none",
     "stress-threads": "the machine's cores, at least 2",
 }
 # How the value is written, beyond its type.
@@ -59,7 +60,7 @@ def settings_table() -> str:
     options = pipeline_options()
     rows = ["| `[tool.dualpy]` key | type | variable | flag of `dualpy pipeline` | default |", "|---|---|---|---|---|"]
     for key, (kind, variable, default) in SETTINGS.items():
-        option = options[FLAG_OF.get(key, f"--{key}")]
+        option = options[PIPELINE_FLAGS.get(key, f"--{key}")]
         flags = " / ".join(f"`{flag}`" for flag in (*option.opts, *option.secondary_opts))
         form = f" ({FORMS[key]})" if key in FORMS else ""
         rows.append(f"| `{key}` | {TYPE_NAMES[kind]}{form} | `{variable}` | {flags} | {_default(key, default)} |")

@@ -14,6 +14,7 @@ from dualpy.sources.recipes import find_release
 from dualpy.tags import parse_variants
 from dualpy.verify.stress import DEFAULT_ITERATIONS
 from dualpy.wheels.floor import DEFAULT_FLOOR, parse_floor
+from dualpy.wheels.system_packages import parse_system_packages
 
 # key in [tool.dualpy] -> (type, environment variable, default)
 SETTINGS: dict[str, tuple[type, str, Any]] = {
@@ -28,6 +29,7 @@ SETTINGS: dict[str, tuple[type, str, Any]] = {
     "stress-iterations": (int, "DUALPY_STRESS_ITERATIONS", DEFAULT_ITERATIONS),
     "manylinux": (str, "DUALPY_MANYLINUX", DEFAULT_FLOOR),  # the glibc floor of the wheels, or native
     "require-classifier": (bool, "DUALPY_REQUIRE_CLASSIFIER", False),
+    "system-packages": (list, "DUALPY_SYSTEM_PACKAGES", []),
 }
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -141,6 +143,8 @@ def _validate(key: str, value: Any, source: str) -> None:
             parse_variants(",".join(value))
         elif key == "manylinux":
             parse_floor(value)
+        elif key == "system-packages":
+            parse_system_packages(value, where="")  # the wrapper below names where it came from
         elif key in ("stress-threads", "stress-iterations") and value is not None:
             least = 2 if key == "stress-threads" else 1
             if value < least:

@@ -19,6 +19,7 @@ from dualpy.images.suites import find_suite
 from dualpy.sources.recipes import find_release
 from dualpy.tags import Variant, parse_variants
 from dualpy.wheels.floor import Floor, parse_floor
+from dualpy.wheels.system_packages import parse_system_packages
 
 
 def split_list(values: Iterable[str]) -> tuple[str, ...]:
@@ -67,6 +68,7 @@ PIPELINE_FLAGS = {
     "pythons": "--python", "variants": "--variants", "image": "--image", "test-command": "--test-command",
     "allow-gil": "--allow-gil", "output-dir": "--output-dir", "stress": "--stress", "stress-threads": "--threads",
     "stress-iterations": "--iterations", "manylinux": "--manylinux", "require-classifier": "--require-classifier",
+    "system-packages": "--system-packages",
 }
 
 
@@ -96,6 +98,7 @@ class PipelineOptions:
     floor: Floor  # the glibc the wheels promise (--manylinux), or native
     older_suite: str | None = None  # also prove the wheels on this older Debian (runtime.older-glibc)
     require_classifier: bool = False  # a t wheel without the Free Threading classifier warns (else a note)
+    system_packages: tuple[str, ...] = ()  # Debian packages installed in the build container first
     sources: Mapping[str, str] = field(default_factory=dict)
     python_defaulted: bool = False  # no Python configured: releases holds the newest final release
 
@@ -107,6 +110,8 @@ def _flag_values(flags: Mapping[str, Any]) -> dict[str, Any]:
         values["pythons"] = list(split_list(values["pythons"]))
     if values.get("variants"):
         values["variants"] = list(split_list(values["variants"]))
+    if values.get("system-packages"):
+        values["system-packages"] = list(split_list(values["system-packages"]))
     if values.get("output-dir") is not None:
         values["output-dir"] = str(values["output-dir"])
     return values
@@ -153,6 +158,7 @@ def options_from_config(project: Path, config: ResolvedConfig, *, strict: bool =
         floor=parse_floor(config.value("manylinux")),
         older_suite=older_suite,
         require_classifier=bool(config.value("require-classifier")),
+        system_packages=parse_system_packages(config.value("system-packages"), config.flag("system-packages")),
         sources={key: setting.source for key, setting in config.settings.items()},
         python_defaulted=not pythons,
     )

@@ -168,7 +168,8 @@ def _wheels_stage(run: _Run) -> None:
     console.step(f"wheels for Python {versions}" + (f" from {run.sdist.name}" if run.sdist else ""))
     result = build_wheels(WheelsRequest(run.source, options.releases, image=run.image, variants=options.variants,
                                         output_dir=run.staging / "wheels", test_command=options.test_command,
-                                        write_manifest=False, floor=options.floor))
+                                        write_manifest=False, floor=options.floor,
+                                        system_packages=options.system_packages))
     run.wheels = list(result.wheels)
 
 

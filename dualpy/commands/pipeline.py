@@ -38,6 +38,9 @@ def pipeline(
     older_suite: str = typer.Option(None, "--older-suite",
                                     help="Also install and import every wheel in the same releases built on this "
                                          "older Debian suite (bullseye: glibc 2.31), check runtime.older-glibc."),
+    system_packages: list[str] = typer.Option([], "--system-packages",
+                                              help="Debian packages the build needs (libyaml-dev; commas or "
+                                                   "repeated), installed in the build container first."),
     require_classifier: bool = typer.Option(None, "--require-classifier/--no-require-classifier",
                                             help="A t wheel without the Free Threading classifier warns."),
     json_output: bool = typer.Option(False, "--json", help="Write the summary as JSON to stdout."),
@@ -47,7 +50,8 @@ def pipeline(
     """Build the image if absent, the sdist, the wheels from the sdist, verify them, and print one summary."""
     flags = {"pythons": python, "variants": variants, "image": image, "test-command": test_command,
              "allow-gil": allow_gil, "output-dir": output_dir, "stress": stress, "stress-threads": threads,
-             "stress-iterations": iterations, "manylinux": manylinux, "require-classifier": require_classifier}
+             "stress-iterations": iterations, "manylinux": manylinux, "require-classifier": require_classifier,
+             "system-packages": system_packages}
     console.set_quiet(json_output)
     where = str(output_dir) if output_dir else ""
     try:

@@ -12,9 +12,10 @@ from dualpy import console
 from dualpy.commands import command_group
 from dualpy.config import resolve
 from dualpy.errors import DualpyError
-from dualpy.options import releases_of, variants_of
+from dualpy.options import releases_of, split_list, variants_of
 from dualpy.wheels import WheelsRequest, build_wheels, print_config
 from dualpy.wheels.floor import parse_floor
+from dualpy.wheels.system_packages import parse_system_packages
 
 app = command_group("Build GIL and free-threaded wheels with cibuildwheel.")
 
@@ -33,6 +34,9 @@ def build(
     variants: list[str] = typer.Option(["gil,freethreaded"], "--variants",
                                        help="gil, freethreaded, or both (commas or repeated)."),
     test_command: str = typer.Option(None, "--test-command", help="Overrides the project's test-command."),
+    system_packages: list[str] = typer.Option([], "--system-packages",
+                                              help="Debian packages the build needs (libyaml-dev; commas or "
+                                                   "repeated), installed in the build container first."),
     show_config: bool = typer.Option(False, "--print-config",
                                      help="Print the merged cibuildwheel settings as JSON and exit."),
     jobs: int = typer.Option(None, "--jobs", min=1,
@@ -42,10 +46,13 @@ def build(
 ) -> None:
     """Build the cpXY-cpXY and cpXY-cpXYt wheels of PROJECT for each --python."""
     try:
-        floor = parse_floor(resolve(project, os.environ, {"manylinux": manylinux}).value("manylinux"))
+        config = resolve(project, os.environ, {"manylinux": manylinux, "system-packages": list(split_list(
+            system_packages))})
         request = WheelsRequest(project, releases_of(python), image=image, manylinux=manylinux_image,
                                 variants=variants_of(variants), output_dir=output_dir, test_command=test_command,
-                                jobs=jobs, floor=floor)
+                                jobs=jobs, floor=parse_floor(config.value("manylinux")),
+                                system_packages=parse_system_packages(config.value("system-packages"),
+                                                                      config.flag("system-packages")))
         if show_config:
             console.emit_json(print_config(request))
             return

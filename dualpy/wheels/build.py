@@ -51,6 +51,7 @@ from dualpy.wheels.runner import (
     run_cibuildwheel,
     selected_identifiers,
 )
+from dualpy.wheels.system_packages import unknown_package
 
 
 @dataclass
@@ -207,9 +208,12 @@ def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
     cause = ""
     if network := unreachable_download(lines):
         cause = f": {network}"
+    elif package := unknown_package(lines, process.plan.system_packages):
+        cause = (f": the system package {package} is not in the build image's Debian archive; check the name "
+                 "(`apt-cache search`) in --system-packages or [tool.dualpy] system-packages")
     elif header := missing_header(lines):
-        cause = (f": the C header {header} is not in the build image; install the Debian package that provides it "
-                 "(its -dev package) in [tool.cibuildwheel] before-all")
+        cause = (f": the C header {header} is not in the build image; name the Debian package that provides it "
+                 "(its -dev package) with --system-packages or [tool.dualpy] system-packages")
     return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "
                        f"{' '.join(process.plan.identifiers)}{cause}; full log: {log_path}")
 
@@ -330,7 +334,8 @@ def _publish(run: _Run, output_dir: Path) -> None:
 def build_wheels(request: WheelsRequest) -> BuildResult:
     """Build the GIL and free-threaded wheels of a project for each Python; move them in only on full success."""
     project = load_project(request.project)
-    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor,
+                        system_packages=request.system_packages)
     _check_images(plans)
     for floor, arch in dict.fromkeys((plan.floor, plan.arch) for plan in plans):
         prepare_floor(floor, arch)
@@ -356,7 +361,8 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
 def print_config(request: WheelsRequest) -> dict[str, Any]:
     """The merged settings of each cibuildwheel process, with the identifiers cibuildwheel itself selects."""
     project = load_project(request.project)
-    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor)
+    plans = plan_builds(request.pythons, request.variants, request.image, request.manylinux, floor=request.floor,
+                        system_packages=request.system_packages)
     pip_env = _pip_environment(request)
     selections = []
     with tempfile.TemporaryDirectory(prefix="dualpy-print-config-") as scratch:

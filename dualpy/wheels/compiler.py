@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from dualpy import console
@@ -25,6 +26,7 @@ from dualpy.wheels.floor import (
     floor_data,
     wrapper_scripts,
 )
+from dualpy.wheels.system_packages import APT_ARCHIVES_MOUNT
 
 
 def zig_dir(arch: str, data: FloorData | None = None) -> Path:
@@ -55,6 +57,17 @@ def volume_arguments(floor: Floor, arch: str) -> list[str]:
             raise UsageError(f"the dualpy cache {cache_dir()} holds ':' or ',', which docker's --volume cannot "
                              "carry: set DUALPY_CACHE_DIR to a plain path")
     return [f"--volume={host}:{inside}{mode}" for host, inside, mode in mounts]
+
+
+def apt_cache_arguments(system_packages: Sequence[str]) -> list[str]:
+    """The `docker create` argument that keeps apt's downloads on the host between builds (none without packages)."""
+    if not system_packages:
+        return []
+    archives = cache_dir() / "apt-archives"  # docker makes it when absent, apt its partial/ inside
+    if ":" in str(archives) or "," in str(archives):
+        raise UsageError(f"the dualpy cache {cache_dir()} holds ':' or ',', which docker's --volume cannot carry: "
+                         "set DUALPY_CACHE_DIR to a plain path")
+    return [f"--volume={archives}:{APT_ARCHIVES_MOUNT}"]
 
 
 def _unpack(wheel: Path, destination: Path) -> None:

@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from dualpy.wheels.cibw import venv_dir
-from dualpy.wheels.compiler import volume_arguments
+from dualpy.wheels.compiler import apt_cache_arguments, volume_arguments
 from dualpy.wheels.floor import compiler_environment, repair_command
 from dualpy.wheels.plan import BuildPlan, split_plan
 from dualpy.wheels.project import CibuildwheelTable, Project
+from dualpy.wheels.system_packages import before_all
 
 RUN_LABEL = "io.dualpy.wheels-run"  # on each build container, so an interrupted run removes only its own
 _SAFE_WORD_RE = re.compile(r"^[\w@%+=:,./-]+$")
@@ -41,6 +42,13 @@ def _environment_option(value: Any) -> str:
 
 def _overrides_set(table: CibuildwheelTable, option: str) -> bool:
     return any(option in override for override in table.get("overrides", []) or [])
+
+
+def _as_list_of_commands(value: Any) -> list[str]:
+    """A cibuildwheel command option as written: one string, or a list of commands run in turn."""
+    if value is None or value == "":
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def _as_list(value: Any) -> list[str]:
@@ -174,8 +182,9 @@ def cibuildwheel_environment(
     env = {
         "CIBW_BUILD": " ".join(plan.identifiers),
         "CIBW_ARCHS_LINUX": plan.arch,
-        "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(table, host_env, run_token,
-                                                              volume_arguments(plan.floor, plan.arch)),
+        "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(
+            table, host_env, run_token,
+            [*volume_arguments(plan.floor, plan.arch), *apt_cache_arguments(plan.system_packages)]),
     }
     repair = repair_command(plan.floor)
     if repair and not _repair_set(table, host_env):
@@ -184,6 +193,9 @@ def cibuildwheel_environment(
         env[f"CIBW_MANYLINUX_{plan.arch.upper()}_IMAGE"] = plan.image
     if plan.release.enable and plan.freethreaded:
         env["CIBW_ENABLE"] = plan.release.enable  # cibuildwheel appends this variable to the project's list
+    if plan.system_packages:
+        own = host_env.get("CIBW_BEFORE_ALL_LINUX") or host_env.get("CIBW_BEFORE_ALL") or table.get("before-all")
+        env["CIBW_BEFORE_ALL_LINUX"] = before_all(plan.system_packages, " && ".join(_as_list_of_commands(own)))
     env.update(_network_settings(table, container_settings(plan, pip_environment), host_env))
     if test_command is not None:
         env["CIBW_TEST_COMMAND"] = test_command

@@ -26,6 +26,7 @@ class BuildPlan:
     arch: str
     image_python: str = ""  # the `images build --python` value that makes the image: the releases it holds
     floor: Floor = NATIVE_FLOOR  # the glibc the wheels promise; native: the image's own compiler and glibc
+    system_packages: tuple[str, ...] = ()  # Debian packages installed in the build container before before-all
 
     @property
     def identifiers(self) -> tuple[str, ...]:
@@ -67,7 +68,7 @@ def _containers(releases: Sequence[PythonRelease], image: str | None,
 
 def plan_builds(
     releases: Sequence[PythonRelease], variants: tuple[Variant, ...], image: str | None, manylinux: bool,
-    arch: str | None = None, floor: Floor = NATIVE_FLOOR,
+    arch: str | None = None, floor: Floor = NATIVE_FLOOR, system_packages: tuple[str, ...] = (),
 ) -> list[BuildPlan]:
     """Decide the cibuildwheel runs for the requested Pythons and variants (pure but for reading recipes).
 
@@ -84,7 +85,8 @@ def plan_builds(
         for container in dict.fromkeys(containers[m] for m in minors):
             chosen = [m for m in minors if containers[m] == container]
             targets = tuple(t for m in chosen for t in targets_for(m, variants))
-            plans.append(BuildPlan(release, container.image, targets, arch, container.image_python, floor))
+            plans.append(BuildPlan(release, container.image, targets, arch, container.image_python, floor,
+                                   system_packages))
     return plans
 
 

@@ -27,6 +27,7 @@ class WheelsRequest:
     jobs: int | None = None  # cibuildwheel processes side by side per release; None: default_jobs()
     write_manifest: bool = True
     floor: Floor = field(default_factory=lambda: parse_floor(DEFAULT_FLOOR))  # --manylinux: the glibc promised
+    system_packages: tuple[str, ...] = ()  # --system-packages: Debian packages the build needs
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:

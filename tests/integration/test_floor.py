@@ -82,7 +82,7 @@ def test_a_system_library_above_the_floor_is_one_line_and_native_builds_it(multi
     output = tmp_path / "wheelhouse"
     failed = run_dualpy("wheels", "build", str(PROJECTS_DIR / "ext-syslib"), "--python", "3.14", "--image",
                         multi_image, "--variants", "gil", "--output-dir", str(output), check=False)
-    assert failed.returncode == 1
+    assert failed.returncode == 3  # a build error
     lines = failed.stderr.strip().splitlines()
     assert "Traceback" not in failed.stderr
     assert "cannot be manylinux_2_28_x86_64: libzstd.so.1 (from the image; " in lines[-1], failed.stderr[-3000:]
@@ -129,3 +129,22 @@ def test_floor_wheels_import_on_an_older_glibc_and_native_ones_do_not(multi_imag
     (row,) = _checks(json.loads(result.stdout), "runtime.older-glibc")
     assert row["status"] == "fail", row  # pip refuses a manylinux_2_34 wheel on glibc 2.31
     assert "tagged for glibc 2.3" in row["message"] and "newer than glibc 2.31" in row["message"]
+
+
+def test_system_packages_are_named_checked_and_installed(multi_image: str, tmp_path: Path) -> None:
+    """--system-packages installs a -dev package in the build container; a missing header names the fix, and a
+    name apt cannot find is one line; both exit 3 (a build error) with nothing written."""
+    argv = ["wheels", "build", str(PROJECTS_DIR / "ext-zstd"), "--python", "3.14", "--image", multi_image,
+            "--variants", "gil", "--manylinux", "native", "--output-dir", str(tmp_path / "out")]
+    missing = run_dualpy(*argv, check=False)
+    assert missing.returncode == 3 and "Traceback" not in missing.stderr
+    last = missing.stderr.strip().splitlines()[-1]
+    assert "the C header zstd.h is not in the build image" in last and "--system-packages" in last, last
+    unknown = run_dualpy(*argv, "--system-packages", "libzstd-devel", check=False)
+    assert unknown.returncode == 3
+    last = unknown.stderr.strip().splitlines()[-1]
+    assert "the system package libzstd-devel is not in the build image's Debian archive" in last, last
+    assert not (tmp_path / "out").exists()  # nothing half-written
+    built = json.loads(run_dualpy(*argv, "--system-packages", "libzstd-dev", "--json").stdout)
+    (wheel,) = built["wheels"]
+    assert wheel["variant"] == "gil" and wheel["manylinux"] == "native"

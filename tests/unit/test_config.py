@@ -88,7 +88,7 @@ def test_pipeline_on_a_non_project_dir(tmp_path, capsys):
 # What follows pins each rule on its own (issue 16: every mutant of config.py is killed or listed as equivalent).
 
 KNOWN_KEYS = ("pythons, variants, image, test-command, allow-gil, output-dir, stress, stress-threads, "
-              "stress-iterations, manylinux, require-classifier")
+              "stress-iterations, manylinux, require-classifier, system-packages")
 
 
 def test_every_default_with_its_source_and_as_json(tmp_path):
@@ -105,6 +105,7 @@ def test_every_default_with_its_source_and_as_json(tmp_path):
         "stress-iterations": {"value": 10, "source": "default"},
         "manylinux": {"value": "2_28", "source": "default"},
         "require-classifier": {"value": False, "source": "default"},
+        "system-packages": {"value": [], "source": "default"},
     }
     assert list(config.settings) == KNOWN_KEYS.split(", ")
 

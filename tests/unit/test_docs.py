@@ -68,7 +68,8 @@ def test_the_settings_table_has_one_row_per_setting_with_a_real_flag() -> None:
     for key, (_kind, variable, _default) in SETTINGS.items():
         row = rows[list(SETTINGS).index(key)]
         assert f"`{variable}`" in row
-        assert f"`{hooks.FLAG_OF.get(key, f'--{key}')}`" in row and hooks.FLAG_OF.get(key, f"--{key}") in options
+        flag = hooks.PIPELINE_FLAGS.get(key, f"--{key}")
+        assert f"`{flag}`" in row and flag in options
     assert "| `variants` | list of strings" in table and "| `gil`, `freethreaded` |" in table
     assert ("| `stress-iterations` | whole number (at least 1) | `DUALPY_STRESS_ITERATIONS` | `--iterations` | `10` |"
             in rows)
@@ -77,7 +78,7 @@ def test_the_settings_table_has_one_row_per_setting_with_a_real_flag() -> None:
 def test_every_empty_default_is_explained_and_nothing_stale_is_left() -> None:
     empty = {key for key, (_kind, _variable, default) in SETTINGS.items() if default in (None, [])}
     assert set(hooks.DEFAULT_MEANS) == empty
-    assert set(hooks.FLAG_OF) <= set(SETTINGS) and set(hooks.FORMS) <= set(SETTINGS)
+    assert set(hooks.PIPELINE_FLAGS) == set(SETTINGS) and set(hooks.FORMS) <= set(SETTINGS)
 
 
 def test_the_errors_table_has_every_error_class_and_its_exit_code() -> None:

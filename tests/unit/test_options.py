@@ -162,3 +162,14 @@ def test_suites_take_commas_and_repetition(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("dualpy.commands.recipes.lookup_signed", fake_lookup)
     assert main(["recipes", "add", "3.14.8", "--suites", "trixie,bookworm", "--suites", "bullseye"]) == 2
     assert seen["suites"] == ("trixie", "bookworm", "bullseye")
+
+
+def test_system_packages_come_from_the_flag_the_table_or_the_variable(tmp_path: Path) -> None:
+    project = _project(tmp_path, 'system-packages = ["libyaml-dev"]')
+    assert pipeline_options(project, {}, {}).system_packages == ("libyaml-dev",)
+    flagged = pipeline_options(project, {}, {"system-packages": ["libzstd-dev,libyaml-dev", "zlib1g-dev"]})
+    assert flagged.system_packages == ("libzstd-dev", "libyaml-dev", "zlib1g-dev")
+    assert flagged.sources["system-packages"] == "--system-packages"
+    assert pipeline_options(project, {"DUALPY_SYSTEM_PACKAGES": "a1 b2"}, {}).system_packages == ("a1", "b2")
+    with pytest.raises(ConfigurationError, match=r"^--system-packages: 'Yaml' is not a Debian package name"):
+        pipeline_options(project, {}, {"system-packages": ["Yaml"]})

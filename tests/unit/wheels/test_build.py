@@ -191,7 +191,7 @@ def test_a_failure_names_the_unreachable_download_or_the_missing_header(tmp_path
     fake_build["lines"] = ["ext/_yaml.c:1:10: fatal error: yaml.h: No such file or directory",
                            *["filler"] * 40, "ERROR: This does not look like a platform wheel"]
     with pytest.raises(BuildFailed, match=r"cp313t-manylinux_x86_64: the C header yaml\.h is not in the build "
-                                          r"image; install the Debian package .* before-all; full log: "):
+                                          r"image; name the Debian package .* --system-packages .*; full log: "):
         _build(tmp_path, jobs=1)
     (tmp_path / "out").rmdir()
     fake_build["lines"] = ["Auditing wheel...", "+ Download https://github.com/x/virtualenv.pyz to /c/v.pyz",
