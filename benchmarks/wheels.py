@@ -58,7 +58,9 @@ def measure(image: str = IMAGE, runs: int | None = None, quick: bool = False) ->
     runs = runs or (3 if quick else 7)
     python = venv_python(release("3.4.1"))
     plain = [str(python), "-m", "cibuildwheel", "--platform", "linux", "--output-dir"]
-    dualpy = [sys.executable, "-m", "dualpy", "wheels", "build", str(PROJECT), "--python", "3.13", "--image", image]
+    # --manylinux native: the image's gcc, as plain cibuildwheel uses; the floor compiler's cost is floor.py's
+    dualpy = [sys.executable, "-m", "dualpy", "wheels", "build", str(PROJECT), "--python", "3.13", "--image", image,
+              "--manylinux", "native"]
     ways = {
         "plain_cibuildwheel": (lambda out: [*plain, out, "."], plain_cibuildwheel_env(image)),
         "dualpy": (lambda out: [*dualpy, "--output-dir", out], dict(os.environ)),
