@@ -30,7 +30,9 @@ def test_the_action_builds_verifies_and_reports_hello_ext(dual_image: str, tmp_p
     run = run_action(
         action, inputs={"package-dir": "project", "python-versions": python}, action_path=ROOT,
         workspace=workspace, temp=temp, uses_outputs={"python": {"python-path": sys.executable}},
-        conditions={"inputs.image != ''": lambda context: context["inputs"]["image"] != ""},
+        conditions={"inputs.image != ''": lambda context: context["inputs"]["image"] != "",
+                    "inputs.readiness == ''": lambda context: context["inputs"]["readiness"] == "",
+                    "inputs.readiness != ''": lambda context: context["inputs"]["readiness"] != ""},
         base_env=host_env(), timeout=1800,
     )
     assert run.succeeded, run.log()
