@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from dualpy.sources.recipes import find_release
 from tests.conftest import PROJECTS_DIR, run_dualpy
 
 pytestmark = pytest.mark.docker
@@ -158,8 +159,9 @@ def test_ctrl_c_stops_cibuildwheel_and_its_container_and_writes_nothing(dual_ima
 def test_missing_image_names_the_command_that_builds_it(tmp_path):
     result = run_dualpy("wheels", "build", str(PROJECTS_DIR / "ext-freethreading"), "--python", "3.13",
                         "--image", "dualpy/cpython:3.13.0-absent", "--output-dir", str(tmp_path / "w"), check=False)
-    # the command names the Python asked for: no recipe makes a 3.13.0, so `--python 3.13.0` would not run
-    assert result.returncode == 2 and "dualpy images build --python 3.13 --tag dualpy/cpython:3.13.0-absent" in (
+    # the command names the release --python 3.13 resolved to: no recipe makes a 3.13.0, so the tag's would not run
+    release = find_release("3.13")[1].version
+    assert result.returncode == 2 and f"dualpy images build --python {release} --tag dualpy/cpython:3.13.0-absent" in (
         result.stderr)
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "w").exists()
