@@ -35,6 +35,7 @@ class RealProject:
     name: str
     version: str
     exercises: str
+    pipeline_args: tuple[str, ...] = ()  # what a packager would pass for this project (recorded in its row)
 
 
 PROJECTS = (  # the settings dualpy had to learn first, then the quick ones
@@ -51,6 +52,21 @@ PROJECTS = (  # the settings dualpy had to learn first, then the quick ones
     RealProject("propcache", "0.5.4", "Cython build with an environment table of constraint files; "
                 "test-requires -r file; pytest test-command; config-settings"),
     RealProject("ruamel.yaml.clib", "0.2.15", "skip = cp3??t-*: the project builds no free-threaded wheel"),
+    RealProject("psutil", "7.2.2", "abi3 (cp36-abi3) GIL wheel beside a cp3Xt one: the abi3 audit offline, the "
+                "abi3 wheel filed under the Python it was built for"),
+    RealProject("PyYAML", "6.0.4", "a system library: libyaml's header from `--system-packages libyaml-dev`",
+                ("--system-packages", "libyaml-dev")),
+    RealProject("zope.interface", "8.7", "a namespace package whose C extension sits in a subpackage"),
+    RealProject("lz4", "4.4.5", "three extension modules in subpackages; bundled C library"),
+    RealProject("bitarray", "3.12.3", "two extension modules"),
+    RealProject("msgpack", "1.2.4", "Cython extension with a pure-Python fallback"),
+    RealProject("yarl", "1.25.1", "Cython extension; depends on multidict and propcache at import"),
+    RealProject("cffi", "2.1.1", "needs libffi's header (the image has libffi-dev)"),
+    RealProject("ujson", "6.1.0", "C extension with a bundled C++ double-conversion library"),
+    RealProject("wrapt", "2.5.2", "optional C extension (pure-Python fallback if it fails)"),
+    RealProject("pyrsistent", "0.20.0", "optional C extension for pvector"),
+    RealProject("regex", "2026.12.2", "one large C extension module"),
+    RealProject("simplejson", "4.3.0", "optional speedups extension (pure-Python fallback)"),
 )
 
 
@@ -81,14 +97,14 @@ def run_project(project: RealProject, python: str, image: str, scratch: Path, lo
     download_seconds = time.monotonic() - started
     output = scratch / "out" / f"{project.name}-{python}"
     command = [sys.executable, "-m", "dualpy", "pipeline", str(sdist), "--python", python, "--image", image,
-               "--output-dir", str(output), "--json"]
+               "--output-dir", str(output), "--json", *project.pipeline_args]
     if lock:
         command = ["flock", lock, *command]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     seconds = time.monotonic() - started
     row: dict[str, Any] = {"project": project.name, "version": project.version, "python": python, "image": image,
-                           "exercises": project.exercises,
+                           "exercises": project.exercises, "pipeline_args": list(project.pipeline_args),
                            "exit_code": result.returncode, "seconds": round(seconds, 1),
                            "download_seconds": round(download_seconds, 1)}
     try:
@@ -97,12 +113,21 @@ def run_project(project: RealProject, python: str, image: str, scratch: Path, lo
         row.update(wheels=[], verdict="error", reasons=(result.stderr.strip().splitlines() or ["?"])[-1:])
         return row
     # the stages' own seconds: the wall time also holds any wait for the lock of a shared engine
+    if summary.get("verdict") == "error":
+        row.update(wheels=[], verdict="error", reasons=[f"{summary.get('stage')}: {summary.get('error')}"],
+                   stage_seconds=summary.get("stage_seconds", {}))
+        return row
     row["seconds"] = round(sum(summary["stage_seconds"].values()), 1)
     row["wall_seconds"] = round(seconds, 1)
     row.update(wheels=[{"filename": w["filename"], "verdict": w["verdict"]} for w in summary["wheels"]],
                verdict=summary["verdict"], stage_seconds=summary["stage_seconds"],
                reasons=failing_reasons(Path(summary["reports"]["json"])))
     return row
+
+
+def platform_tags(wheels: list[dict[str, Any]]) -> str:
+    """The distinct platform tags of the wheels (the filename's last dash-separated field)."""
+    return ", ".join(sorted({w["filename"].rsplit("-", 1)[-1].removesuffix(".whl") for w in wheels})) or "-"
 
 
 def _cell(text: str) -> str:
@@ -112,22 +137,38 @@ def _cell(text: str) -> str:
 def write_results(rows: list[dict[str, Any]], runs: list[tuple[str, str]]) -> None:
     """The Markdown table and the JSON rows, next to this script."""
     images = ", ".join(f"Python {python} in {image}" for python, image in runs)
+    facts = machine_line()
     lines = [f"# Real projects through `dualpy pipeline` ({images})", "",
-             "Written by benchmarks/real_projects.py. Wheels: verdict of each wheel; reasons: every check that did "
-             "not pass; seconds: the pipeline's stages (wheels / verify), without any wait for the engine lock.", "",
-             "| project | version | Python, image | exercises | wheels | verdict | reasons | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"Written by benchmarks/real_projects.py on {facts}. Wheels: the verdict of each wheel; why: every check "
+             "that did not pass (or the build error); platform: the wheels' platform tags; seconds: the pipeline's "
+             "stages (wheels / verify), without any wait for the engine lock. Flags: what a packager passed beyond "
+             "`--python` and `--image`.", "",
+             "| project | version | Python, image | exercises | flags | wheels | verdict | why | platform | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         wheels = "<br>".join(f"{w['filename']} ({w['verdict']})" for w in row["wheels"]) or "none"
         stages = row.get("stage_seconds", {})
         seconds = f"{row['seconds']} ({stages.get('wheels', '?')} / {stages.get('verify', '?')})"
         reasons = "<br>".join(row["reasons"]) or "all checks pass"
+        flags = " ".join(row.get("pipeline_args", [])) or "-"
         lines.append(f"| {row['project']} | {row['version']} | {row['python']}, {row['image']} | "
-                     f"{_cell(row['exercises'])} | {_cell(wheels)} | "
-                     f"{row['verdict']} | {_cell(reasons)} | {seconds} |")
+                     f"{_cell(row['exercises'])} | {_cell(flags)} | {_cell(wheels)} | "
+                     f"{row['verdict']} | {_cell(reasons)} | {platform_tags(row['wheels'])} | {seconds} |")
+    verdicts = [row["verdict"] for row in rows]
+    lines += ["", "Totals: " + ", ".join(f"{verdicts.count(v)} {v}" for v in sorted(set(verdicts)))]
     RESULTS_MD.write_text("\n".join(lines) + "\n")
     RESULTS_JSON.write_text(json.dumps({"runs": [{"python": p, "image": i} for p, i in runs], "projects": rows},
                                        indent=2) + "\n")
+
+
+def machine_line() -> str:
+    """The machine a run was made on, for the table's heading."""
+    import platform  # noqa: PLC0415
+
+    cpus = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"`{platform.node()}` ({cpus} CPUs, {memory:.1f} GiB, Linux {platform.release()}), "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
 def main() -> None:
