@@ -4,6 +4,8 @@ Run: python benchmarks/performance.py [--steps STEP,...] [--lock /tmp/dualpy-doc
 Steps (by default all but bench-314-wide, in this order):
   build-313          dualpy 3.13 release GIL build (`images build --python 3.13 --variants gil --profile release`)
   build-314          dualpy 3.14 release, both builds
+  build-314-clang    the same built by clang 19 (`--compiler clang`: PGO with llvm-profdata, LTO, the tail-calling
+                     interpreter)
   anchor             Debian trixie's own python3.13 (`base build --suite trixie` + apt-get install python3.13)
   build-313-same     dualpy's release GIL build of the anchor's own version (3.13.5) on trixie (`--suite trixie`):
                      the same source, compiler and C library as the anchor, so only the build recipe differs
@@ -67,7 +69,7 @@ PREFIX = "dualpy-perf/cpython"
 ANCHOR_TAG = "dualpy-perf/debian-python:trixie-3.13"
 ANCHOR_PYTHON = "/usr/bin/python3.13"
 FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
-STEPS = ("build-313", "build-314", "anchor", "build-313-same", "runtime", "bench-313", "bench-313-same",
+STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313", "bench-313-same",
          "bench-314-release", "bench-314-fast", "core", "bench-314-wide")
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
@@ -125,12 +127,14 @@ def _load_now() -> float:
 
 
 def build(results: dict, key: str, python: str, variants: tuple[Variant, ...], lock: str | None, cold: bool,
-          suite: str | None = None) -> None:
+          suite: str | None = None, compiler: str = "gcc") -> None:
     version = find_release(python)[1].version
-    tag = f"{PREFIX}:{version}-{'-'.join(v.value for v in variants)}-release{f'-{suite}' if suite else ''}"
+    tag = (f"{PREFIX}:{version}-{'-'.join(v.value for v in variants)}-release{f'-{suite}' if suite else ''}"
+           f"{'' if compiler == 'gcc' else f'-{compiler}'}")
     with docker_lock(lock):
         load_before = _load_now()
-        report = build_image(python, variants=variants, profile="release", tag=tag, suite=suite, no_cache=cold)
+        report = build_image(python, variants=variants, profile="release", tag=tag, suite=suite, no_cache=cold,
+                             compiler=compiler)
     builds = results.setdefault("builds", {})
     builds[key] = build_row(report.to_json(), builds.get(key, {}), load_before, time.strftime("%Y-%m-%d"), cold)
 
@@ -139,6 +143,7 @@ def build_row(report: dict, earlier: dict, load_before: float, date: str, cold: 
     """One build's record: a --cold build (no layer cache) records its time as the cold build time; any other build
     keeps the cold build time recorded before (pure)."""
     row = {key: report[key] for key in ("tag", "version", "variants", "seconds", "size_bytes")}
+    row["compiler"] = report.get("compiler", "gcc")
     row.update(cached_steps=f"{report['cached_steps']}/{report['total_steps']}", load_average_at_start=load_before)
     if cold:
         row["cold"] = {"seconds": report["seconds"], "date": date, "load_average_at_start": load_before}
@@ -403,6 +408,8 @@ def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str,
         "build-313": lambda: build(results, "3.13-gil-release", "3.13", (Variant.GIL,), args.lock, args.cold),
         "build-314": lambda: build(results, "3.14-release", "3.14", (Variant.GIL, Variant.FREETHREADED), args.lock,
                                    args.cold),
+        "build-314-clang": lambda: build(results, "3.14-release-clang", "3.14", (Variant.GIL, Variant.FREETHREADED),
+                                         args.lock, args.cold, compiler="clang"),
         "anchor": lambda: anchor(results, args.lock),
         "build-313-same": lambda: build(results, "3.13-gil-release-anchor-version", anchor_version(results),
                                         (Variant.GIL,), args.lock, args.cold, suite="trixie"),

@@ -8,17 +8,19 @@ import typer
 from rich.table import Table
 
 from dualpy import console
+from dualpy.bench.baseline import BaselineReport, run_baseline
 from dualpy.bench.pyperformance import format_timing, select_benchmarks
 from dualpy.bench.run import BenchReport, plot, pyplot, run_bench
-from dualpy.options import refuse_without
+from dualpy.errors import UsageError
+from dualpy.options import refuse_without, variants_of
 
 
 def bench(
     tag: str = typer.Argument(..., help="A dual image, e.g. dualpy/cpython:3.13.15."),
-    threads: int = typer.Option(None, "--threads", help="Up to this many threads (default: CPU count)."),
+    threads: int | None = typer.Option(None, "--threads", help="Up to this many threads (default: CPU count)."),
     repeat: int = typer.Option(5, "--repeat", min=1, help="Runs per measurement (the median is kept)."),
     json_output: bool = typer.Option(False, "--json", help="Write the report as JSON to stdout."),
-    plot_file: Path = typer.Option(None, "--plot", help="Write a PNG of speed-up vs threads."),
+    plot_file: Path | None = typer.Option(None, "--plot", help="Write a PNG of speed-up vs threads."),
     python: str = typer.Option(None, "--python", help="Which minor of a multi-Python image (default: the "
                                "image's default release)."),
     suite: str = typer.Option("kernels", "--suite", help="kernels (quick, home-made) or pyperformance (the "
@@ -27,12 +29,34 @@ def bench(
                                          "or repeated (default: a 17-benchmark subset; both builds in about 5 "
                                          "min with --fast on 2 cores)."),
     fast: bool = typer.Option(False, "--fast", help="pyperformance --fast: fewer runs, wider confidence."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Another image: run the same pyperformance benchmarks "
+                                 "in both images' builds and report TAG's time over its (needs --suite "
+                                 "pyperformance)."),
+    variants: list[str] = typer.Option([], "--variants", help="With --baseline: the builds to compare (gil, "
+                                       "freethreaded; default both)."),
 ) -> None:
-    """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling."""
+    """Time the GIL and the free-threaded build: single-thread cost (kernels or pyperformance) and scaling.
+
+    With --baseline IMAGE2: the same pyperformance benchmarks in TAG's and IMAGE2's builds, TAG ÷ IMAGE2.
+    """
     pyperformance = suite == "pyperformance"
     refuse_without("--benchmarks", "--suite pyperformance", bool(benchmarks) and not pyperformance)
     refuse_without("--fast", "--suite pyperformance", fast and not pyperformance)
+    refuse_without("--baseline", "--suite pyperformance", baseline is not None and not pyperformance)
+    refuse_without("--variants", "--baseline", bool(variants) and baseline is None)
+    if baseline is not None and (plot_file or threads is not None):
+        raise UsageError(f"{'--plot' if plot_file else '--threads'} measures thread scaling, which --baseline does "
+                         "not run: drop it, or run `dualpy bench TAG` without --baseline")
     console.set_quiet(json_output)
+    if baseline is not None:
+        chosen = select_benchmarks(",".join(benchmarks) if benchmarks else None)
+        compared = run_baseline(tag, baseline, python=python, variants=variants_of(variants or ["gil,freethreaded"]),
+                                benchmarks=chosen, fast=fast)
+        if json_output:
+            console.emit_json(compared.to_json())
+        else:
+            _print_baseline(compared)
+        return
     if plot_file:
         pyplot()  # a missing matplotlib is said before a run of minutes, not after it
     chosen = select_benchmarks(",".join(benchmarks) if benchmarks else None) if pyperformance else ()
@@ -77,6 +101,22 @@ def _print_suite(report: BenchReport) -> None:
     console.stdout.print(table)
     if comparison.missing:
         console.warn(f"not measured in both builds: {', '.join(comparison.missing)}")
+
+
+def _print_baseline(report: BaselineReport) -> None:
+    for variant, comparison in report.comparisons.items():
+        table = Table("benchmark", f"{report.baseline} mean ± stdev", f"{report.image} mean ± stdev", "ratio",
+                      "significance")
+        for row in comparison.benchmarks:  # compare(baseline, image): the baseline sits in the first slot
+            table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
+                          format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.3f}",
+                          "significant" if row.significant else "not significant")
+        table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.3f}", "")
+        console.stdout.print(f"pyperformance{' --fast' if report.fast else ''}, Python {report.python} {variant}: "
+                             f"{report.image} ÷ {report.baseline} (below 1: {report.image} is faster)", markup=False)
+        console.stdout.print(table)
+        if comparison.missing:
+            console.warn(f"{variant}: not measured in both images: {', '.join(comparison.missing)}")
 
 
 def register(root: typer.Typer) -> None:

@@ -42,6 +42,9 @@ def build(
     base: str = typer.Option(None, "--base", help="Base image (default: dualpy/debian:<suite>, built if absent)."),
     tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/cpython:<version>[-<version>...])."),
     profile: str = typer.Option("fast", "--profile", help="fast, or release (PGO + LTO)."),
+    compiler: str = typer.Option("gcc", "--compiler", help="What compiles the interpreters: gcc, or clang (the "
+                                 "suite's clang 19; the tail-calling interpreter from 3.14 on). Extension builds in "
+                                 "the image still use gcc."),
     suite: str = typer.Option(None, "--suite", help="Debian suite of the base: bullseye, bookworm (default), trixie."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
     source: Path = typer.Option(None, "--source", help="A local CPython tarball (checked against the recipe)."),
@@ -54,6 +57,7 @@ def build(
     report = build_image(
         releases_of(python) if python else None, variants=variants_of(variants), base=base, tag=tag,
         profile=profile, suite=suite, debian_mirror=debian_mirror, source_file=source, no_cache=no_cache, target=target,
+        compiler=compiler,
     )
     if json_output:
         console.emit_json(report.to_json())
@@ -71,11 +75,13 @@ def inspect(
     if json_output:
         console.emit_json(facts.to_json())
         return
-    table = Table("interpreter", "version", "abiflags", "Py_GIL_DISABLED", "GIL enabled", "EXT_SUFFIX", "first tags")
+    table = Table("interpreter", "version", "abiflags", "Py_GIL_DISABLED", "GIL enabled", "EXT_SUFFIX", "first tags",
+                  "compiled by", "extensions' CC")
     for row in facts.interpreters:
         table.add_row(console.plain(row.path), console.plain(row.version), row.abiflags or "''",
                       str(row.py_gil_disabled),
-                      str(row.gil_enabled), row.ext_suffix, "\n".join(row.tags))
+                      str(row.gil_enabled), row.ext_suffix, "\n".join(row.tags),
+                      console.plain(row.compiler), console.plain(row.extension_cc))
     console.stdout.print(f"{facts.tag}  {facts.id[:19]}  {facts.size_bytes / 1e6:.0f} MB")
     console.stdout.print(table)
     if facts.launcher:

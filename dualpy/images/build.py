@@ -65,6 +65,7 @@ class BuildReport:
     versions: list[str] = field(default_factory=list)
     suite: str = ""
     target: str = "full"
+    compiler: str = "gcc"
 
     def to_json(self) -> dict[str, object]:
         """The `images build --json` document (its keys are a documented contract)."""
@@ -73,7 +74,7 @@ class BuildReport:
             "base": self.base, "base_how": self.base_how, "seconds": self.seconds, "size_bytes": self.size_bytes,
             "cached_steps": self.cached_steps, "total_steps": self.total_steps, "log_path": self.log_path,
             "dedupe": self.dedupe.to_json() if self.dedupe else {}, "versions": list(self.versions),
-            "suite": self.suite, "target": self.target,
+            "suite": self.suite, "target": self.target, "compiler": self.compiler,
         }
 
 
@@ -130,6 +131,7 @@ def build_image(
     source_file: Path | None = None,
     no_cache: bool = False,
     target: str = "full",
+    compiler: str = "gcc",
 ) -> BuildReport:
     """Build the image of one or several releases in the requested variants; return what was built and how long.
 
@@ -137,7 +139,7 @@ def build_image(
     """
     pythons = resolve_pythons(python) if python is None or isinstance(python, str) else tuple(python)
     debian = find_suite(suite)
-    ImageSpec(pythons, variants, profile, base or "-", debian, target=target)  # bad input fails here, before work
+    ImageSpec(pythons, variants, profile, base or "-", debian, target=target, compiler=compiler)  # bad input: here
     if source_file is not None and len(pythons) > 1:
         raise UsageError("--source is one release's tarball: pass it with one --python, not several")
     engine.ensure_running()
@@ -153,14 +155,15 @@ def build_image(
     base_image = resolve_base_image(debian.name, base, debian_mirror)
     console.info(f"  {base_image.reference} ({base_image.how})")
     spec = ImageSpec(pythons, variants, profile, base_image.reference, debian,
-                     engine.image_facts(base_image.reference).id, target)
+                     engine.image_facts(base_image.reference).id, target, compiler)
     wheel_dirs = [download_image_wheels(item.recipe.minor, debian) for item in spec.pythons]
     log_path = _log_path(tag)
     with tempfile.TemporaryDirectory(prefix="dualpy-context-", dir=cache_dir()) as context_dir, \
             log_path.open("w") as log:
         context = write_context(spec, tarballs, wheel_dirs, Path(context_dir))
         installs = ", ".join(t.install_tag for t in spec.targets)
-        console.step(f"building {tag} ({installs}; profile {profile}; {debian.name}; target {target}); "
+        console.step(f"building {tag} ({installs}; profile {profile}; {spec.compiler_name}; {debian.name}; "
+                     f"target {target}); "
                      f"log: {log_path}")
         progress = BuildProgress(log)
         try:
@@ -179,4 +182,5 @@ def build_image(
         base=base_image.reference, base_how=base_image.how, seconds=round(seconds, 1), size_bytes=facts.size,
         cached_steps=progress.cached_steps, total_steps=progress.total_steps, log_path=str(log_path),
         dedupe=progress.dedupe, versions=list(spec.versions), suite=debian.name, target=target,
+        compiler=spec.compiler_name,
     )

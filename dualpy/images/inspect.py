@@ -15,7 +15,7 @@ from dualpy.tags import PythonTarget, target_for_abi_tag
 LAUNCHER_PATH = "/usr/local/bin/python"
 
 _PROBE = r"""
-import json, sys, sysconfig
+import json, platform, sys, sysconfig
 from packaging import tags
 gil = getattr(sys, "_is_gil_enabled", lambda: True)()
 print(json.dumps({
@@ -26,6 +26,8 @@ print(json.dumps({
     "gil_enabled": gil,
     "EXT_SUFFIX": sysconfig.get_config_var("EXT_SUFFIX"),
     "tags": [str(t) for t in list(tags.sys_tags())[:3]],
+    "compiler": platform.python_compiler(),
+    "CC": sysconfig.get_config_var("CC"),
 }))
 """
 
@@ -51,6 +53,8 @@ class InterpreterFacts:
     gil_enabled: bool
     ext_suffix: str
     tags: tuple[str, ...]
+    compiler: str = ""  # what compiled the interpreter: platform.python_compiler(), e.g. "GCC 12.2.0", "Clang 19.1.7"
+    extension_cc: str = ""  # sysconfig's CC: what extension builds in the image compile with
 
     @classmethod
     def from_probe(cls, data: Mapping[str, Any]) -> InterpreterFacts:
@@ -60,12 +64,14 @@ class InterpreterFacts:
             path=str(data["path"]), version=str(data["version"]), abiflags=str(data["abiflags"]),
             py_gil_disabled=None if disabled is None else int(disabled), gil_enabled=bool(data["gil_enabled"]),
             ext_suffix=str(data["EXT_SUFFIX"]), tags=tuple(str(t) for t in data["tags"]),
+            compiler=str(data.get("compiler") or ""), extension_cc=str(data.get("CC") or ""),
         )
 
     def to_json(self) -> dict[str, object]:
         return {"path": self.path, "version": self.version, "abiflags": self.abiflags,
                 "Py_GIL_DISABLED": self.py_gil_disabled, "gil_enabled": self.gil_enabled,
-                "EXT_SUFFIX": self.ext_suffix, "tags": list(self.tags)}
+                "EXT_SUFFIX": self.ext_suffix, "tags": list(self.tags), "compiler": self.compiler,
+                "CC": self.extension_cc}
 
 
 @dataclass(frozen=True)

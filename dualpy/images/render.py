@@ -27,13 +27,10 @@ def _finalize_order(spec: ImageSpec) -> list[str]:
     return [f"{t.install_tag}:{t.executable_name}" for t in ordered]
 
 
-def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
-    """Return the Dockerfile for an image spec (pure: same spec, same text)."""
-    templates = templates or data_dir("images")
-    main = Template((templates / "Dockerfile.template").read_text())
+def _gcc_stages(spec: ImageSpec, templates: Path) -> list[str]:
+    """A source stage per release and a builder stage per interpreter, on the gcc toolchain."""
     source_stage = Template((templates / "stage-source.template").read_text())
     build_stage = Template((templates / "stage-build.template").read_text())
-    final_stage = Template((templates / f"stage-{spec.target}.template").read_text())
     stages = []
     for python in spec.pythons:
         interpreter_tag = f"cp{python.recipe.minor.nodot}"
@@ -47,6 +44,32 @@ def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
                 prefix=target.prefix,
                 configure_flags=" ".join(spec.configure_flags(target)),
             ))
+    return stages
+
+
+def _clang_stages(spec: ImageSpec, templates: Path) -> list[str]:
+    """A clang toolchain stage, then a builder stage per interpreter that also points its sysconfig at gcc."""
+    toolchain = Template((templates / "stage-toolchain-clang.template").read_text())
+    build_stage = Template((templates / "stage-build-clang.template").read_text())
+    stages = [toolchain.substitute(clang_packages=" ".join(spec.suite.clang_packages))]
+    for target in spec.targets:
+        python = spec.python_of(target)
+        stages.append(build_stage.substitute(
+            install_tag=target.install_tag,
+            source_file=python.release.filename,
+            prefix=target.prefix,
+            executable=target.executable_name,
+            configure_flags=" ".join(spec.configure_flags(target)),
+        ))
+    return stages
+
+
+def render_dockerfile(spec: ImageSpec, templates: Path | None = None) -> str:
+    """Return the Dockerfile for an image spec (pure: same spec, same text)."""
+    templates = templates or data_dir("images")
+    main = Template((templates / "Dockerfile.template").read_text())
+    final_stage = Template((templates / f"stage-{spec.target}.template").read_text())
+    stages = _clang_stages(spec, templates) if spec.compiler == "clang" else _gcc_stages(spec, templates)
     copy_builds = "\n".join(f"COPY --from=build-{t.install_tag} {t.prefix} {t.prefix}" for t in spec.targets)
     return main.substitute(
         base=spec.base,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from dualpy import __version__
 from dualpy.errors import UsageError
 from dualpy.images.suites import Suite
-from dualpy.sources.recipes import Recipe, Release
+from dualpy.sources.recipes import COMPILERS, Recipe, Release
 from dualpy.tags import PythonTarget, Variant, targets_for
 
 LAUNCHER_CONFIG_PATH = "/usr/local/etc/dualpy-launcher.conf"
@@ -64,12 +64,18 @@ class ImageSpec:
     suite: Suite
     base_id: str = ""
     target: str = "full"
+    compiler: str = "gcc"
 
     def __post_init__(self) -> None:
         if not self.pythons or not self.variants:
             raise UsageError("an image needs at least one Python and one variant: pass --python 3.14")
         if self.target not in TARGETS:
             raise UsageError(f"--target {self.target!r} is unknown: pick one of {', '.join(TARGETS)}")
+        if self.compiler not in COMPILERS:
+            raise UsageError(f"--compiler {self.compiler!r} is unknown: pick one of {', '.join(COMPILERS)}")
+        if self.compiler == "clang" and self.suite.clang_version is None:
+            raise UsageError(f"suite {self.suite.name} lists no clang-packages in images/suites.toml: build "
+                             "--compiler clang on --suite bookworm or trixie, or use --compiler gcc")
         if self.target == "runtime" and not self.suite.slim_packages:
             raise UsageError(f"suite {self.suite.name} lists no slim-packages in images/suites.toml: add the "
                              "interpreters' shared libraries there to build --target runtime")
@@ -80,7 +86,7 @@ class ImageSpec:
         object.__setattr__(self, "pythons", tuple(sorted(self.pythons, key=lambda p: p.recipe.minor)))
         for python in self.pythons:
             targets_for(python.recipe.minor, self.variants)
-            python.recipe.configure_flags(self.variants[0], self.profile)  # an unknown profile fails here
+            python.recipe.configure_flags(self.variants[0], self.profile, self.compiler)  # unknown profile fails here
 
     @property
     def default_python(self) -> PythonRelease:
@@ -107,7 +113,27 @@ class ImageSpec:
         return next(p for p in self.pythons if p.recipe.minor == target.minor)
 
     def configure_flags(self, target: PythonTarget) -> tuple[str, ...]:
-        return self.python_of(target).recipe.configure_flags(target.variant, self.profile)
+        """configure's arguments for one interpreter: the recipe's flags, then the compiler's tools."""
+        flags = self.python_of(target).recipe.configure_flags(target.variant, self.profile, self.compiler)
+        return flags + self.compiler_variables
+
+    @property
+    def compiler_name(self) -> str:
+        """The compiler as a label names it: gcc, or clang-19 (the suite's versioned clang)."""
+        return "gcc" if self.compiler == "gcc" else f"clang-{self.suite.clang_version}"
+
+    @property
+    def compiler_variables(self) -> tuple[str, ...]:
+        """configure variables that pick the compiler and its tools (none for gcc, configure's own default).
+
+        llvm-ar and llvm-profdata are given as paths: configure keeps a preset value and then tests it with -x.
+        lld links clang's LTO objects; in LDFLAGS_NODIST it stays out of what extension builds inherit.
+        """
+        if self.compiler == "gcc":
+            return ()
+        version = self.suite.clang_version
+        return (f"CC=clang-{version}", f"CXX=clang++-{version}", f"LLVM_AR=/usr/bin/llvm-ar-{version}",
+                f"LLVM_PROFDATA=/usr/bin/llvm-profdata-{version}", "LDFLAGS_NODIST=-fuse-ld=lld")
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -138,12 +164,13 @@ class ImageSpec:
         labels.update({
             f"{LABEL_PREFIX}.variants": ",".join(v.value for v in self.variants),
             f"{LABEL_PREFIX}.profile": self.profile,
+            f"{LABEL_PREFIX}.compiler": self.compiler_name,
             f"{LABEL_PREFIX}.base": self.base + (f"@{self.base_id}" if self.base_id else ""),
             f"{LABEL_PREFIX}.suite": self.suite.name,
             f"{LABEL_PREFIX}.glibc": self.suite.glibc,
         })
         for variant in self.variants:
-            flags = default.recipe.configure_flags(variant, self.profile)
+            flags = self.configure_flags(default.recipe.target(variant))
             labels[f"{LABEL_PREFIX}.configure.{variant.value}"] = " ".join(flags)
         if len(self.pythons) > 1:
             for target in self.targets:

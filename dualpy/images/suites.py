@@ -16,7 +16,10 @@ _GLIBC_RE = re.compile(r"^2\.(\d+)$")
 _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _SUITE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 _SUITE_KEYS = {"version", "glibc", "build-packages", "runtime-packages"}
-_OPTIONAL_KEYS = {"slim-packages"}  # the runtime target's shared libraries (`images build --target runtime`)
+# slim-packages: the runtime target's shared libraries (`images build --target runtime`);
+# clang-packages: what `images build --compiler clang` installs in its builder stages (clang-NN, llvm-NN, lld-NN).
+_OPTIONAL_KEYS = {"slim-packages", "clang-packages"}
+_CLANG_RE = re.compile(r"^clang-(\d+)$")
 # manylinux1 (PEP 513), manylinux2010 (PEP 571) and manylinux2014 (PEP 599) name glibc 2.5, 2.12 and 2.17.
 _LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 
@@ -31,6 +34,13 @@ class Suite:
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
     slim_packages: tuple[str, ...] = ()
+    clang_packages: tuple[str, ...] = ()
+
+    @property
+    def clang_version(self) -> str | None:
+        """The major version of the suite's clang package ('19'), None when the suite lists none."""
+        majors = [m.group(1) for m in map(_CLANG_RE.match, self.clang_packages) if m]
+        return majors[0] if majors else None
 
     @property
     def glibc(self) -> str:
@@ -81,6 +91,15 @@ def _packages(value: object, path: Path, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _clang_packages(table: dict[str, object], path: Path, name: str) -> tuple[str, ...]:
+    if "clang-packages" not in table:
+        return ()
+    packages = _packages(table["clang-packages"], path, f"suites.{name}.clang-packages")
+    if not any(_CLANG_RE.match(p) for p in packages):
+        raise _fail(path, f"[suites.{name}] clang-packages must name a versioned clang package, like \"clang-19\"")
+    return packages
+
+
 def parse_suites(document: dict[str, object], path: Path) -> Suites:
     """Return the Suites a TOML document describes, or raise ConfigurationError naming the file and the fix."""
     unknown = set(document) - {"default", "suites"}
@@ -109,6 +128,7 @@ def parse_suites(document: dict[str, object], path: Path) -> Suites:
             runtime_packages=_packages(table["runtime-packages"], path, f"suites.{name}.runtime-packages"),
             slim_packages=(_packages(table["slim-packages"], path, f"suites.{name}.slim-packages")
                            if "slim-packages" in table else ()),
+            clang_packages=_clang_packages(table, path, name),
         )
     default = document.get("default")
     if not isinstance(default, str) or default not in known:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from dualpy.paths import data_dir
 from dualpy.tags import ALL_VARIANTS, RELEASE_RE, PythonMinor, PythonTarget, Variant
 
 PROFILES = ("fast", "release")
+COMPILERS = ("gcc", "clang")  # what compiles the interpreters (`images build --compiler`); gcc first: the default
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 # a < b < rc < final, as PEP 440 orders pre-releases
 _PRE_RANK = {"a": 0, "b": 1, "rc": 2, None: 3}
@@ -88,6 +89,7 @@ class Recipe:
     profiles: dict[str, tuple[str, ...]]
     releases: tuple[Release, ...]
     path: Path
+    compilers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # extra configure flags per compiler
 
     @property
     def newest(self) -> Release:
@@ -100,11 +102,13 @@ class Recipe:
         finals = [r for r in self.releases if not r.is_prerelease]
         return max(finals or self.releases, key=lambda r: r.sort_key)
 
-    def configure_flags(self, variant: Variant, profile: str = "fast") -> tuple[str, ...]:
-        """The configure flags of one variant under a profile (fast or release)."""
+    def configure_flags(self, variant: Variant, profile: str = "fast", compiler: str = "gcc") -> tuple[str, ...]:
+        """The configure flags of one variant under a profile (fast or release) and a compiler (gcc or clang)."""
         if profile not in self.profiles:
             raise UsageError(f"unknown profile {profile!r}: use one of {', '.join(sorted(self.profiles))}")
-        return self.configure[variant] + self.profiles[profile]
+        if compiler not in COMPILERS:
+            raise UsageError(f"--compiler {compiler!r} is unknown: use one of {', '.join(COMPILERS)}")
+        return self.configure[variant] + self.profiles[profile] + self.compilers.get(compiler, ())
 
     def target(self, variant: Variant) -> PythonTarget:
         return PythonTarget(self.minor, variant)
@@ -122,7 +126,7 @@ def _string_list(value: object, path: Path, where: str) -> tuple[str, ...]:
 
 def parse_recipe(document: dict[str, Any], path: Path) -> Recipe:
     """Return the Recipe a TOML document describes, or raise ConfigurationError naming the file."""
-    known = {"minor", "variants", "profiles", "releases"}
+    known = {"minor", "variants", "profiles", "releases", "compilers"}
     unknown = set(document) - known
     if unknown:
         raise _fail(path, f"unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -135,7 +139,8 @@ def parse_recipe(document: dict[str, Any], path: Path) -> Recipe:
     releases = [_parse_release(entry, minor, path) for entry in document.get("releases", [])]
     if not releases:
         raise _fail(path, "has no [[releases]]")
-    return Recipe(minor, configure, profiles, tuple(releases), path)
+    return Recipe(minor, configure, profiles, tuple(releases), path, _parse_compilers(document.get("compilers", {}),
+                                                                                      path))
 
 
 def _parse_variants(variants: dict[str, Any], path: Path) -> dict[Variant, tuple[str, ...]]:
@@ -150,6 +155,17 @@ def _parse_variants(variants: dict[str, Any], path: Path) -> dict[Variant, tuple
     if "--disable-gil" in configure[Variant.GIL] or "--disable-gil" not in configure[Variant.FREETHREADED]:
         raise _fail(path, "--disable-gil belongs in variants.freethreaded.configure and only there")
     return configure
+
+
+def _parse_compilers(tables: object, path: Path) -> dict[str, tuple[str, ...]]:
+    """The extra configure flags of each compiler ([compilers.clang] configure = [...]); optional."""
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise _fail(path, "[compilers.NAME] must be tables with configure = [...]")
+    unknown = [name for name in tables if name not in COMPILERS]
+    if unknown:
+        raise _fail(path, f"[compilers.{unknown[0]}] is unknown: compilers are {', '.join(COMPILERS)}")
+    return {name: _string_list(table.get("configure"), path, f"compilers.{name}.configure")
+            for name, table in tables.items()}
 
 
 def _parse_profiles(tables: dict[str, Any], path: Path) -> dict[str, tuple[str, ...]]:

@@ -323,7 +323,7 @@ def test_each_recipe_check_names_its_problem(patch, message):
 def test_unknown_keys_are_named_with_the_known_ones():
     with pytest.raises(ConfigurationError) as caught:
         parse_recipe({**MINIMAL, "zeta": 1, "alpha": 2}, Path("r.toml"))
-    assert "unknown key(s) alpha, zeta; known: minor, profiles, releases, variants" in str(caught.value)
+    assert "unknown key(s) alpha, zeta; known: compilers, minor, profiles, releases, variants" in str(caught.value)
 
 
 def test_release_parsing_keeps_every_field_and_source_order():
@@ -448,3 +448,30 @@ def test_insert_release_refuses_a_duplicate_and_a_wrong_minor():
         insert_release(RECIPE_TEXT, entry_for("3.14.1"), "3.14.1", Path("x.toml"))
     with pytest.raises(ConfigurationError, match="^x.toml: would not be valid TOML"):
         insert_release(RECIPE_TEXT, "[[releases]\n", "3.13.9", Path("x.toml"))
+
+
+def test_a_compiler_table_adds_its_flags_to_that_compiler_only():
+    recipe = parse_recipe({**MINIMAL, "compilers": {"clang": {"configure": ["--with-tail-call-interp"]}}},
+                          Path("x.toml"))
+    assert recipe.configure_flags(Variant.GIL, "release", "clang")[-1] == "--with-tail-call-interp"
+    assert "--with-tail-call-interp" not in recipe.configure_flags(Variant.GIL, "release", "gcc")
+    with pytest.raises(UsageError, match="--compiler 'icc' is unknown: use one of gcc, clang"):
+        recipe.configure_flags(Variant.GIL, "fast", "icc")
+
+
+@pytest.mark.parametrize(("compilers", "needle"), [
+    ({"icc": {"configure": []}}, "[compilers.icc] is unknown"),
+    ({"clang": {"configure": "--x"}}, "compilers.clang.configure must be a list"),
+    ({"clang": ["--x"]}, "must be tables"),
+])
+def test_a_bad_compiler_table_names_the_file(compilers, needle):
+    with pytest.raises(ConfigurationError) as info:
+        parse_recipe({**MINIMAL, "compilers": compilers}, Path("x.toml"))
+    assert str(info.value).startswith("x.toml: ") and needle in str(info.value)
+
+
+def test_shipped_recipes_give_clang_the_tail_calling_interpreter_from_314():
+    recipes = load_recipes()
+    assert recipes[PythonMinor(3, 13)].compilers == {}
+    for minor in (PythonMinor(3, 14), PythonMinor(3, 15)):
+        assert recipes[minor].compilers == {"clang": ("--with-tail-call-interp",)}

@@ -53,6 +53,8 @@ def test_default_suite_when_none_is_named():
     ({"default": "y", "suites": {"x": GOOD}}, "default must name"),
     ({"default": "x", "suites": {}}, "at least one"),
     ({"default": "x", "suites": {"x": GOOD}, "other": 1}, "unknown key(s) other"),
+    ({"default": "x", "suites": {"x": {**GOOD, "clang-packages": ["llvm-19"]}}}, "versioned clang package"),
+    ({"default": "x", "suites": {"x": {**GOOD, "clang-packages": ["Clang 19"]}}}, "not a Debian package"),
 ])
 def test_bad_data_names_the_file_and_the_problem(document, needle):
     with pytest.raises(ConfigurationError) as info:
@@ -65,3 +67,12 @@ def test_invalid_toml_is_a_configuration_error(tmp_path):
     path.write_text("default = \n")
     with pytest.raises(ConfigurationError):
         load_suites(path)
+
+
+def test_clang_is_known_where_the_suite_carries_it():
+    assert find_suite("bookworm").clang_version == "19"
+    assert find_suite("trixie").clang_packages == ("clang-19", "llvm-19", "lld-19")
+    assert find_suite("bullseye").clang_version is None
+    parsed = parse_suites({"default": "x", "suites": {"x": {**GOOD, "clang-packages": ["lld-20", "clang-20"]}}},
+                          Path("suites.toml"))
+    assert parsed.find("x").clang_version == "20"

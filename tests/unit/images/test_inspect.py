@@ -6,7 +6,7 @@ from dualpy.images.inspect import ImageInspection, parse_inspection_output, pars
 
 PROBE = {"path": "/opt/python/cp314-cp314t/bin/python", "version": "3.14.6", "abiflags": "t",
          "Py_GIL_DISABLED": 1, "gil_enabled": False, "EXT_SUFFIX": ".cpython-314t-x86_64-linux-gnu.so",
-         "tags": ["cp314-cp314t-manylinux_2_36_x86_64"]}
+         "tags": ["cp314-cp314t-manylinux_2_36_x86_64"], "compiler": "Clang 19.1.7 ", "CC": "gcc"}
 CONFIG = "# c\ndefault gil\ndefault-version 3.14\ninterpreter 3.14t /opt/python/cp314-cp314t/bin/python3.14t\n"
 
 
@@ -39,3 +39,10 @@ def test_install_tags_skip_the_cp39_link():
 def test_targets_are_ordered_by_minor_then_build():
     tags = ["cp314-cp314t", "cp313-cp313t", "cp314-cp314", "cp313-cp313", "not-a-tag"]
     assert [t.request for t in targets_of(tags)] == ["3.13", "3.13t", "3.14", "3.14t"]
+
+
+def test_an_older_probe_without_compiler_facts_reads_as_unknown():
+    old = {k: v for k, v in PROBE.items() if k not in ("compiler", "CC")}
+    (facts,), _launcher = parse_inspection_output(json.dumps(old) + "\n")
+    assert (facts.compiler, facts.extension_cc) == ("", "")
+    assert facts.to_json()["compiler"] == "" and facts.to_json()["CC"] == ""

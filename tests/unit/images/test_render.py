@@ -14,9 +14,10 @@ from dualpy.tags import ALL_VARIANTS, Variant
 DATA = Path(__file__).parent.parent / "data"
 
 
-def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookworm", target="full"):
+def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookworm", target="full", compiler="gcc"):
     pythons = tuple(images.PythonRelease(*find_release(v)) for v in version.split(","))
-    return images.ImageSpec(pythons, variants, profile, f"dualpy/debian:{suite}", find_suite(suite), target=target)
+    return images.ImageSpec(pythons, variants, profile, f"dualpy/debian:{suite}", find_suite(suite), target=target,
+                            compiler=compiler)
 
 
 @pytest.mark.parametrize(
@@ -29,6 +30,8 @@ def spec(variants=ALL_VARIANTS, profile="fast", version="3.13.15", suite="bookwo
         ("Dockerfile.3.13.15-3.14.6-dual", spec(version="3.13.15,3.14.6")),
         ("Dockerfile.3.13.15-dual-runtime", spec(target="runtime")),
         ("Dockerfile.3.13.15-gil-runtime", spec((Variant.GIL,), target="runtime")),
+        ("Dockerfile.3.13.15-3.14.6-dual-clang-release", spec(version="3.13.15,3.14.6", profile="release",
+                                                              compiler="clang")),
     ],
 )
 def test_rendered_dockerfile_matches_saved(name, image_spec, monkeypatch):
@@ -183,3 +186,57 @@ def test_runtime_tag_and_unknown_target():
     assert images.default_tag_for([release]) == "dualpy/cpython:3.13.15"
     with pytest.raises(UsageError, match="--target"):
         spec(target="tiny")
+
+
+def _builder_stages(text):
+    """The Dockerfile up to the assemble stage: what the layer cache of the interpreters' builds depends on."""
+    return text.split("FROM toolchain AS assemble")[0]
+
+
+def test_gcc_builder_stages_are_the_ones_every_cached_image_was_built_from():
+    """--compiler gcc (the default) renders builder stages without a trace of the compiler option."""
+    for profile in ("fast", "release"):
+        text = _builder_stages(images.render_dockerfile(spec(version="3.13.15,3.14.6", profile=profile)))
+        assert "clang" not in text and "CC=" not in text and "gcc-sysconfig" not in text
+        assert text.count("FROM toolchain AS source-") == 2 and text.count("AS build-") == 4
+
+
+def test_clang_builds_on_a_clang_toolchain_and_points_sysconfig_at_gcc():
+    text = images.render_dockerfile(spec(version="3.13.15,3.14.6", profile="release", compiler="clang"))
+    stages = _builder_stages(text)
+    assert "FROM toolchain AS toolchain-clang" in stages
+    assert "apt-get install -y --no-install-recommends clang-19 llvm-19 lld-19" in stages
+    assert stages.count("FROM toolchain-clang AS build-") == 4 and "AS source-" not in stages
+    assert stages.count("CC=clang-19 CXX=clang++-19 LLVM_AR=/usr/bin/llvm-ar-19 "
+                        "LLVM_PROFDATA=/usr/bin/llvm-profdata-19 LDFLAGS_NODIST=-fuse-ld=lld") == 4
+    assert stages.count("/bin/python3.14t -I -B /dualpy/build/gcc-sysconfig.py /opt/python/cp314-cp314t") == 1
+    assert stages.count("gcc-sysconfig.py /opt/python/") == 4
+    assert "--enable-optimizations --with-lto" in stages
+
+
+def test_the_tail_calling_interpreter_comes_with_clang_from_314_on():
+    clang = spec(version="3.13.15,3.14.6", compiler="clang")
+    flags = {t.request: clang.configure_flags(t) for t in clang.targets}
+    assert all("--with-tail-call-interp" in flags[r] for r in ("3.14", "3.14t"))
+    assert not any("--with-tail-call-interp" in flags[r] for r in ("3.13", "3.13t"))
+    gcc = spec(version="3.14.6")
+    assert not any("--with-tail-call-interp" in gcc.configure_flags(t) for t in gcc.targets)
+
+
+def test_compiler_labels_name_the_compiler_and_its_flags():
+    assert spec().labels()["io.dualpy.compiler"] == "gcc"
+    labels = spec(version="3.14.6", profile="release", compiler="clang").labels()
+    assert labels["io.dualpy.compiler"] == "clang-19"
+    assert "CC=clang-19" in labels["io.dualpy.configure.gil"]
+    assert "--with-tail-call-interp" in labels["io.dualpy.configure.freethreaded"]
+
+
+def test_clang_needs_a_suite_that_carries_it():
+    with pytest.raises(UsageError, match="suite bullseye lists no clang-packages.*--suite bookworm or trixie"):
+        spec(version="3.14.6", suite="bullseye", compiler="clang")
+    assert spec(version="3.14.6", suite="trixie", compiler="clang").compiler_name == "clang-19"
+
+
+def test_an_unknown_compiler_is_refused_with_the_known_ones():
+    with pytest.raises(UsageError, match="--compiler 'icc' is unknown: pick one of gcc, clang"):
+        spec(compiler="icc")

@@ -1,0 +1,84 @@
+"""`bench IMAGE --baseline IMAGE2`: which builds are paired, refusals in one line, and the comparison's JSON (pure,
+on pyperf results recorded in real runs)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dualpy.bench.baseline import BaselineReport, choose_baseline_pairs, refuse_same_image
+from dualpy.bench.pyperformance import compare, parse_pyperf
+from dualpy.errors import UsageError
+from dualpy.tags import PythonMinor, PythonTarget, Variant
+
+DATA = Path(__file__).parent / "data" / "pyperf"
+BOTH = (Variant.GIL, Variant.FREETHREADED)
+M313, M314, M315 = PythonMinor(3, 13), PythonMinor(3, 14), PythonMinor(3, 15)
+
+
+def targets(*requests):
+    found = []
+    for request in requests:
+        minor = PythonMinor.parse(request.rstrip("t"))
+        found.append(PythonTarget(minor, Variant.FREETHREADED if request.endswith("t") else Variant.GIL))
+    return tuple(found)
+
+
+def load(name):
+    return parse_pyperf(json.loads((DATA / name).read_text()))
+
+
+def test_the_asked_minor_pairs_each_asked_build():
+    pairs = choose_baseline_pairs("a", targets("3.13", "3.13t", "3.14", "3.14t"), "b", targets("3.14", "3.14t"),
+                                  M314, BOTH)
+    assert [(p.variant, p.image.request, p.baseline.request) for p in pairs] == [
+        (Variant.GIL, "3.14", "3.14"), (Variant.FREETHREADED, "3.14t", "3.14t")]
+
+
+def test_without_python_the_images_default_minor_when_the_baseline_has_it_else_the_newest_in_common():
+    image, baseline = targets("3.13", "3.14", "3.15"), targets("3.13", "3.14")
+    assert choose_baseline_pairs("a", image, "b", baseline, None, (Variant.GIL,), M313)[0].image.minor == M313
+    assert choose_baseline_pairs("a", image, "b", baseline, None, (Variant.GIL,), M315)[0].image.minor == M314
+    assert choose_baseline_pairs("a", image, "b", baseline, None, (Variant.GIL,))[0].image.minor == M314
+
+
+def test_a_baseline_without_the_asked_python_names_what_it_has():
+    with pytest.raises(UsageError) as info:
+        choose_baseline_pairs("new:1", targets("3.14", "3.14t"), "old:1", targets("3.13", "3.13t"), M314, BOTH)
+    assert str(info.value) == "old:1 has no Python 3.14 (it has 3.13, 3.13t): pick a --python both images hold"
+
+
+def test_a_missing_build_is_named():
+    with pytest.raises(UsageError, match="^old:1 has no 3.14t interpreter: pass --variants"):
+        choose_baseline_pairs("new:1", targets("3.14", "3.14t"), "old:1", targets("3.14"), None, BOTH)
+    assert len(choose_baseline_pairs("new:1", targets("3.14", "3.14t"), "old:1", targets("3.14"), None,
+                                     (Variant.GIL,))) == 1
+
+
+def test_images_with_no_minor_in_common_are_refused():
+    with pytest.raises(UsageError, match="hold no Python minor in common"):
+        choose_baseline_pairs("a", targets("3.15"), "b", targets("3.13"), None, BOTH)
+
+
+def test_the_same_image_twice_is_refused_even_under_two_tags():
+    with pytest.raises(UsageError, match="are the same tag"):
+        refuse_same_image("x:1", "sha256:aa", "x:1", "sha256:aa")
+    with pytest.raises(UsageError, match=r"are two tags of one image \(sha256:aa\)"):
+        refuse_same_image("x:1", "sha256:aa", "y:2", "sha256:aa")
+    refuse_same_image("x:1", "sha256:aa", "y:2", "sha256:bb")
+
+
+def test_the_report_is_image_over_baseline_with_significance_and_what_is_missing():
+    baseline = load("nbody-3.13.15.json")  # recorded in dualpy/cpython:3.13.15, GIL build
+    image = load("two-benchmarks-3.13.15t.json")  # the same image's free-threaded build
+    comparison = compare(baseline, image, ("nbody", "json_loads"))
+    report = BaselineReport("img", "sha256:1", "base", "sha256:2", "3.13", True, ("nbody", "json_loads"),
+                            {"gil": comparison}, {"gil image": 1.0, "gil baseline": 2.0})
+    document = report.to_json()
+    row = document["variants"]["gil"]["per_benchmark"]["nbody"]
+    assert row["ratio"] == pytest.approx(image["nbody"].mean / baseline["nbody"].mean, abs=1e-3)
+    assert row["image"]["mean"] == image["nbody"].mean and row["baseline"]["mean"] == baseline["nbody"].mean
+    assert row["significant"] is True
+    assert document["variants"]["gil"]["missing"] == ["json_loads"]
+    assert document["variants"]["gil"]["geometric_mean"] == pytest.approx(row["ratio"], abs=1e-3)
+    assert (document["image"], document["baseline"], document["python"]) == ("img", "base", "3.13")
