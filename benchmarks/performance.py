@@ -49,6 +49,7 @@ sys.path.insert(0, str(HERE))
 import run as core_benchmarks  # noqa: E402  (benchmarks/run.py: its full run is the `core` step)
 
 from dualpy import console, engine  # noqa: E402
+from dualpy.bench.baseline import run_baseline  # noqa: E402
 from dualpy.bench.pyperformance import (  # noqa: E402
     DEFAULT_BENCHMARKS,
     PYPERFORMANCE_VERSION,
@@ -60,7 +61,7 @@ from dualpy.bench.run import plot, pyplot, run_bench, run_pyperformance  # noqa:
 from dualpy.files import atomic_write_text  # noqa: E402
 from dualpy.images import base, build_image  # noqa: E402
 from dualpy.sources.recipes import find_release  # noqa: E402
-from dualpy.tags import Variant  # noqa: E402
+from dualpy.tags import PythonMinor, PythonTarget, Variant  # noqa: E402
 
 RESULTS_JSON = HERE / "results-performance.json"
 RESULTS_MD = HERE / "results-performance.md"
@@ -69,8 +70,9 @@ PREFIX = "dualpy-perf/cpython"
 ANCHOR_TAG = "dualpy-perf/debian-python:trixie-3.13"
 ANCHOR_PYTHON = "/usr/bin/python3.13"
 FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
-STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313", "bench-313-same",
-         "bench-314-release", "bench-314-fast", "core", "bench-314-wide")
+STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313",
+         "bench-313-same", "bench-314-release", "bench-314-fast", "bench-314-clang", "bench-314-full", "core",
+         "bench-314-wide")
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
 WIDER = ("pickle", "pickle_dict", "pickle_list", "unpickle", "unpickle_list", "regex_dna", "regex_effbot",
@@ -78,7 +80,11 @@ WIDER = ("pickle", "pickle_dict", "pickle_list", "unpickle", "unpickle_list", "r
          "coroutines", "comprehensions", "richards_super", "base64", "scimark", "meteor_contest",
          "typing_runtime_protocols", "pprint")
 GOALS = {"bench-313": 1.03, "bench-313-same": 1.03, "bench-314-release": 1.10, "bench-314-wide": 1.10,
+         "bench-314-clang-gil": 0.97, "bench-314-clang-t": 0.97, "bench-314-full": 1.10,
          "runtime_dual_vs_single": 1.10}
+# Debian's archive has no free-threaded CPython package to compare dualpy's 3.13t with: no *nogil* (or other
+# free-threaded) binary package in trixie, forky or sid main/binary-amd64/Packages (checked 2026-12-05;
+# python3.13-nogil is Ubuntu's). So there is no bench-313t-distro step.
 # docker-library/repo-info, repos/python/remote/3.14-slim-bookworm.md (python 3.14.7, linux/amd64): "Total Size:
 # 44.8 MB (44791060 bytes) (compressed transfer size, not on-disk size)". No registry is reachable here to pull it.
 OFFICIAL_SLIM = {"image": "python:3.14-slim-bookworm (3.14.7, amd64)", "compressed_bytes": 44_791_060}
@@ -239,6 +245,46 @@ def bench_image(results: dict, key: str, tag: str, benchmarks: tuple[str, ...], 
         "plot": plot_file.name if plot_file else None, "bench": document}
 
 
+def bench_clang(results: dict, benchmarks: tuple[str, ...], fast: bool) -> None:
+    """`dualpy bench CLANG --baseline GCC`: the clang release build's time over the gcc release build's, GIL and t."""
+    clang, gcc = results["builds"]["3.14-release-clang"]["tag"], results["builds"]["3.14-release"]["tag"]
+    load_before = _load_now()
+    started = time.strftime("%H:%M UTC", time.gmtime())
+    report = run_baseline(clang, gcc, python="3.14", variants=(Variant.GIL, Variant.FREETHREADED),
+                          benchmarks=benchmarks, fast=fast)
+    for variant, key, build_name in ((Variant.GIL, "bench-314-clang-gil", "GIL"),
+                                     (Variant.FREETHREADED, "bench-314-clang-t", "t")):
+        interpreter = f"{PythonTarget(PythonMinor.parse(report.python), variant).prefix}/bin/python"
+        results.setdefault("benchmarks", {})[key] = {
+            "kind": "pair", "started": started, "load_average_at_start": load_before,
+            "reference": {"label": f"gcc release {build_name}", "image": gcc, "python": interpreter,
+                          "seconds": report.seconds[f"{variant.value} baseline"]},
+            "compared": {"label": f"clang release {build_name}", "image": clang, "python": interpreter,
+                         "seconds": report.seconds[f"{variant.value} image"]},
+            "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, **report.comparisons[variant.value].to_json()}
+
+
+def bench_full(results: dict, tag: str, fast: bool) -> None:
+    """t ÷ GIL over every pyperformance benchmark (`-b all`, third-party ones included) that runs in both builds;
+    what ran in neither or one, with pyperformance's own error lines."""
+    load_before = _load_now()
+    started = time.strftime("%H:%M UTC", time.gmtime())
+    measured, seconds, failures = {}, {}, {}
+    for variant in (Variant.GIL, Variant.FREETHREADED):
+        failures[variant.value] = []
+        interpreter = f"{PythonTarget(PythonMinor(3, 14), variant).prefix}/bin/python"
+        measured[variant.value], seconds[variant.value] = run_pyperformance(
+            tag, interpreter, ("all",), fast, f"{variant.value}, every benchmark", failures[variant.value])
+    comparison = compare(measured["gil"], measured["freethreaded"])
+    results.setdefault("benchmarks", {})["bench-314-full"] = {
+        "kind": "pair", "started": started, "load_average_at_start": load_before,
+        "reference": {"label": "GIL", "image": tag, "python": "/opt/python/cp314-cp314/bin/python",
+                      "seconds": seconds["gil"]},
+        "compared": {"label": "t", "image": tag, "python": "/opt/python/cp314-cp314t/bin/python",
+                     "seconds": seconds["freethreaded"]},
+        "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "failures": failures, **comparison.to_json()}
+
+
 def core(results: dict) -> None:
     """benchmarks/run.py's full run, in this run: its figures go to results.json, its start time here."""
     document = core_benchmarks.run(quick=False, only=[])
@@ -290,6 +336,12 @@ def render_pair(key: str, row: dict) -> list[str]:
     title = {"bench-313": "dualpy 3.13 release GIL build vs Debian trixie's own python3.13",
              "bench-313-same": "Same source, compiler and libc: dualpy's release GIL build of Debian's version "
                                "on trixie vs Debian's python3.13",
+             "bench-314-clang-gil": "3.14 release (PGO + LTO), GIL build: clang 19 with the tail-calling interpreter "
+                                    "vs gcc",
+             "bench-314-clang-t": "3.14 release (PGO + LTO), free-threaded build: clang 19 with the tail-calling "
+                                  "interpreter vs gcc",
+             "bench-314-full": "3.14 release (gcc, PGO + LTO): free-threaded vs GIL over every pyperformance "
+                               "benchmark that runs in both builds",
              }.get(key, key)
     geo = row["geometric_mean"]
     labels = (row["reference"]["label"], row["compared"]["label"])
@@ -303,6 +355,10 @@ def render_pair(key: str, row: dict) -> list[str]:
     lines += _suite_table(row["per_benchmark"], labels)
     if row["missing"]:
         lines.append(f"\nNot measured in both: {', '.join(row['missing'])}.")
+    for build, errors in row.get("failures", {}).items():
+        if errors:
+            lines += ["", f"pyperformance's error lines in the {build} build:", "",
+                      *(f"- `{line[:300]}`" for line in errors[:40])]
     return lines + [""]
 
 
@@ -425,6 +481,8 @@ def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str,
         "bench-314-release": lambda: bench_image(results, "bench-314-release", results["builds"]["3.14-release"]["tag"],
                                                  benchmarks, args.fast, PLOT),
         "bench-314-fast": lambda: bench_image(results, "bench-314-fast", FAST_314, benchmarks, args.fast, None),
+        "bench-314-clang": lambda: bench_clang(results, benchmarks, args.fast),
+        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release"]["tag"], args.fast),
         "core": lambda: core(results),
         "bench-314-wide": lambda: bench_image(results, "bench-314-wide", results["builds"]["3.14-release"]["tag"],
                                               benchmarks + WIDER, args.fast, None),

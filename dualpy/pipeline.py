@@ -39,6 +39,13 @@ class PipelineResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
     reports: dict[str, str] = field(default_factory=dict)
+    build_errors: list[str] = field(default_factory=list)  # builds that failed beside the wheels that did build
+    identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)  # each build's state (built, failed, ...)
+
+    @property
+    def verdict(self) -> str:
+        """The report's verdict, or error when a requested build failed (its wheels are missing, whatever the rest)."""
+        return "error" if self.build_errors else self.report.verdict
 
     def verdicts(self) -> dict[str, str]:
         """Each wheel's worst check status (pass < skip < warn < fail)."""
@@ -58,10 +65,13 @@ class PipelineResult:
             "sdist": self.sdist,
             "images": self.images,
             "wheels": [{**asdict(w), "verdict": verdicts.get(w.filename, "pass")} for w in self.wheels],
-            "verdict": self.report.verdict,
+            "verdict": self.verdict,
             "summary": self.report.counts(),
             "stage_seconds": {k: round(v, 1) for k, v in self.stage_seconds.items()},
             "reports": self.reports,
+            "builds": self.identifiers,
+            **({"stage": "wheels", "error": self.build_errors[0], "build_errors": self.build_errors,
+                "exit_code": BuildFailed.return_code} if self.build_errors else {}),
         }
 
 
@@ -119,6 +129,8 @@ class _Run:
     sdist: Path | None = None
     wheels: list[WheelRecord] = field(default_factory=list)
     report: Report | None = None
+    build_errors: list[str] = field(default_factory=list)
+    identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def source(self) -> Path:
@@ -169,8 +181,12 @@ def _wheels_stage(run: _Run) -> None:
     result = build_wheels(WheelsRequest(run.source, options.releases, image=run.image, variants=options.variants,
                                         output_dir=run.staging / "wheels", test_command=options.test_command,
                                         write_manifest=False, floor=options.floor,
-                                        system_packages=options.system_packages))
+                                        system_packages=options.system_packages, keep_built=True))
     run.wheels = list(result.wheels)
+    run.identifiers = result.identifiers
+    run.build_errors = [str(error) for error in result.errors]  # the other builds' wheels are verified all the same
+    for error in run.build_errors:
+        console.warn(f"a build failed; the wheels that built go on to verify: {error}")
 
 
 def _verify_stage(run: _Run) -> None:
@@ -200,7 +216,7 @@ def _publish(run: _Run, report: Report) -> dict[str, str]:
         extra.append({"filename": run.sdist.name, "kind": "sdist",
                       "project": run.wheels[0].project if run.wheels else "",
                       "sha256": sha256_file(output_dir / run.sdist.name)})
-    write_manifest(output_dir, run.wheels, extra)
+    write_manifest(output_dir, run.wheels, extra, identifiers=run.identifiers or None)
     options.report_dir.mkdir(parents=True, exist_ok=True)
     reports = {kind: str(options.report_dir / name) for kind, name in REPORT_NAMES.items()}
     write_reports(report, Path(reports["json"]), Path(reports["junit"]), Path(reports["markdown"]))
@@ -237,4 +253,5 @@ def run_pipeline(options: PipelineOptions) -> PipelineResult:
         exc.stage = exc.stage or current  # where the pipeline stopped, for --json's error document
         raise
     return PipelineResult(str(options.output_dir), run.sdist.name if run.sdist else None, run.wheels, report,
-                          seconds, {r.version: run.image for r in options.releases}, reports)
+                          seconds, {r.version: run.image for r in options.releases}, reports, run.build_errors,
+                          run.identifiers)

@@ -252,8 +252,15 @@ def pip_access() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     return volumes, container_environment(settings, root=HOST_ROOT)
 
 
+def pyperformance_failures(log: str) -> list[str]:
+    """The lines of pyperformance's output that say a benchmark or its install failed, in order, once each (pure)."""
+    markers = ("ERROR", "failed", "Failed", "error:")
+    return list(dict.fromkeys(line.strip() for line in log.splitlines()
+                              if any(m in line for m in markers) and line.strip()))
+
+
 def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], fast: bool,
-                      label: str = "") -> tuple[dict[str, BenchmarkResult], float]:
+                      label: str = "", failures: list[str] | None = None) -> tuple[dict[str, BenchmarkResult], float]:
     """Install pyperformance in a venv of one interpreter of an image (in a container) and run the benchmarks.
 
     Returns each benchmark's timed values and the wall time (install + run). Any image with a Python >= 3.9 and
@@ -274,6 +281,8 @@ def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], f
         raise ContainerFailed(f"pyperformance failed under {interpreter} in {tag} (exit {result.exit_code}): "
                               f"{' / '.join(result.stderr.strip().splitlines()[-3:])[-300:]}")
     results = parse_pyperf(json.loads(lines[-1]))
+    if failures is not None:  # what could not run, and pyperformance's own words why
+        failures.extend(pyperformance_failures(result.stderr))
     seconds = round(time.monotonic() - started, 1)
     console.info(f"  {len(results)} benchmarks from {len(benchmarks)} requested names in {seconds:.0f}s")
     return results, seconds

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from dualpy import console
-from dualpy.errors import DualpyError
+from dualpy.errors import BuildFailed, DualpyError
 from dualpy.options import pipeline_options
 from dualpy.pipeline import error_document, run_pipeline
 from dualpy.signals import terminate_as_interrupt
@@ -82,6 +82,8 @@ def pipeline(
             f"verdict: {document['verdict'].upper()} ({counts['pass']} checks passed, {counts['warn']} warnings, "
             f"{counts['fail']} failed); {stages}")
         console.stdout.print(f"output: {document['output_dir']}; reports: {document['reports']['markdown']}")
+    if result.build_errors:  # the wheels that built are published and verified; the run still failed
+        raise BuildFailed(result.build_errors[0])
     if result.report.failed:
         raise typer.Exit(1)
 

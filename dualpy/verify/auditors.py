@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -62,26 +63,48 @@ def audit_manylinux_on_host(wheelhouse: Path, wheels: Mapping[str, frozenset[Tag
     return results
 
 
+ABI3AUDIT_REQUIREMENTS = Path(__file__).with_name("abi3audit-requirements.txt")
+
+
+def abi3audit_venv_name(requirements: bytes) -> str:
+    """The cached venv's directory name: the pinned version and the lock file's hash, so a new lock means a new venv."""
+    return f"abi3audit-{ABI3AUDIT_VERSION}-{hashlib.sha256(requirements).hexdigest()[:12]}"
+
+
+def pip_install_failure(stderr: str, requirements: Path) -> str:
+    """One line for a failed hash-pinned install: a hash mismatch names the package, its file and the fix (pure)."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if any("DO NOT MATCH THE HASHES" in line for line in lines):
+        found = next((line for line in lines if " from " in line and "==" in line), "")
+        package, _, source = found.partition(" from ")
+        filename = source.split("#")[0].split(" (")[0].rsplit("/", 1)[-1]
+        what = f"{package} ({filename})" if package and filename else "a downloaded file"
+        return (f"installing abi3audit failed: {what} does not match the sha256 pinned in {requirements}: the index "
+                "served another file; check the index (or a proxy rewriting files), or regenerate the pins if the "
+                "project re-released it")
+    return f"installing abi3audit failed ({(lines or ['?'])[-1]}): check the host's pip settings"
+
+
 def _abi3audit() -> Path:
-    """The interpreter of abi3audit's own cached venv (installed once with the host's pip settings).
+    """The interpreter of abi3audit's own cached venv, installed once from hash-pinned requirements.
 
     Run as `python -m abi3audit`: the venv is built aside and renamed, which breaks console-script shebangs.
     """
-    root = cache_dir() / "tools" / f"abi3audit-{ABI3AUDIT_VERSION}"
+    root = cache_dir() / "tools" / abi3audit_venv_name(ABI3AUDIT_REQUIREMENTS.read_bytes())
     executable = root / "bin" / "python"
     if executable.exists():
         return executable
     root.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=root.parent, prefix=".abi3audit-"))
-    console.info(f"  installing abi3audit {ABI3AUDIT_VERSION} into {root} (once)")
+    console.info(f"  installing abi3audit {ABI3AUDIT_VERSION} (hash-pinned) into {root} (once)")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(temp)], check=True, capture_output=True)
         installed = subprocess.run([str(temp / "bin" / "python"), "-m", "pip", "install", "-q",
-                                    "--disable-pip-version-check", f"abi3audit=={ABI3AUDIT_VERSION}"],
-                                   capture_output=True, text=True)
+                                    "--disable-pip-version-check", "--require-hashes", "--no-deps", "--only-binary",
+                                    ":all:", "-r", str(ABI3AUDIT_REQUIREMENTS)],
+                                   capture_output=True, text=True, env={**os.environ, "PIP_CONSTRAINT": ""})
         if installed.returncode != 0:
-            last = (installed.stderr.strip().splitlines() or ["?"])[-1]
-            raise BuildFailed(f"installing abi3audit failed ({last}): check the host's pip settings")
+            raise BuildFailed(pip_install_failure(installed.stderr, ABI3AUDIT_REQUIREMENTS))
         temp.replace(root)
     finally:
         shutil.rmtree(temp, ignore_errors=True)

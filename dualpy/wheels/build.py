@@ -64,6 +64,7 @@ class BuildResult:
     log_path: str
     seconds: float
     identifiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: tuple[BuildFailed, ...] = ()  # with WheelsRequest.keep_built: the builds that failed beside these wheels
 
     def to_json(self) -> dict[str, Any]:
         """The documented --json shape."""
@@ -349,13 +350,13 @@ def build_wheels(request: WheelsRequest) -> BuildResult:
         run = _Run(request, project, pip_env, token, log_path, log, staging)
         _run_plans(run, plans)
         _publish(run, output_dir)
-    if run.failures:  # the wheels that built are in the output dir, the manifest says what failed
-        raise run.failures[0]
+    if run.failures and not request.keep_built:  # the wheels that built are in the output dir, the manifest says
+        raise run.failures[0]                    # what failed
     for record in run.records:
         if record.note:
             console.info(f"  {record.filename}: {record.note}")
     return BuildResult(str(output_dir), run.records, sorted({p.release.version for p in plans}), str(log_path),
-                       time.monotonic() - started, run.identifiers)
+                       time.monotonic() - started, run.identifiers, tuple(run.failures))
 
 
 def print_config(request: WheelsRequest) -> dict[str, Any]:

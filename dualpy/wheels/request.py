@@ -28,6 +28,7 @@ class WheelsRequest:
     write_manifest: bool = True
     floor: Floor = field(default_factory=lambda: parse_floor(DEFAULT_FLOOR))  # --manylinux: the glibc promised
     system_packages: tuple[str, ...] = ()  # --system-packages: Debian packages the build needs
+    keep_built: bool = False  # a failed build returns the wheels that did build (BuildResult.errors), not raises
 
     def __post_init__(self) -> None:
         if self.jobs is not None and self.jobs < 1:

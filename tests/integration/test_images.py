@@ -53,6 +53,7 @@ def test_labels_describe_the_build(inspected):
     assert labels["io.dualpy.cpython.version"] == DUAL_IMAGE_PYTHON
     assert re.fullmatch(r"[0-9a-f]{64}", labels["io.dualpy.cpython.sha256"])
     assert labels["io.dualpy.variants"] == "gil,freethreaded"
+    assert labels["io.dualpy.compiler"] == "gcc"
     assert "--disable-gil" in labels["io.dualpy.configure.freethreaded"]
     assert labels["io.dualpy.base"].startswith("dualpy/debian:bookworm@sha256:")
 

@@ -96,3 +96,21 @@ def test_an_sdist_is_built_with_its_own_settings(dual_image, tmp_path):
     assert summary["verdict"] == "pass" and summary["sdist"] == "dualpy_pure-1.0.0.tar.gz"
     assert (tmp_path / "out" / "dualpy_pure-1.0.0.tar.gz").read_bytes() == sdist.read_bytes()
     assert [w["filename"] for w in summary["wheels"]] == ["dualpy_pure-1.0.0-py3-none-any.whl"]
+
+
+def test_a_failed_t_build_keeps_the_gil_wheel_verified_and_says_error(dual_image, tmp_path):
+    """The t build's C code #errors: the cp313 wheel is still built, verified and published; verdict error, exit 3."""
+    result, summary = pipeline(PROJECTS_DIR / "ext-refuses-t", tmp_path / "out", check=False)
+    assert result.returncode == 3, result.stderr[-2000:]
+    assert summary["verdict"] == "error" and summary["stage"] == "wheels" and summary["exit_code"] == 3
+    assert "cp313t" in summary["error"] and summary["build_errors"] == [summary["error"]]
+    assert [(w["variant"], w["verdict"]) for w in summary["wheels"]] == [("gil", "pass")]
+    states = {name: state["state"] for name, state in summary["builds"].items()}
+    assert states == {"cp313-manylinux_x86_64": "built", "cp313t-manylinux_x86_64": "failed"}
+    out = tmp_path / "out"
+    assert (out / summary["wheels"][0]["filename"]).is_file()
+    manifest = json.loads((out / "dualpy-manifest.json").read_text())
+    assert manifest["identifiers"]["cp313t-manylinux_x86_64"]["state"] == "failed"
+    checks = json.loads((out / "verify.json").read_text())["results"]
+    assert any(r["check"] == "runtime.import" and r["status"] == "pass" for r in checks)
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")

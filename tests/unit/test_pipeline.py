@@ -124,7 +124,30 @@ def test_the_summary_is_a_dataclass_whose_json_gives_each_wheel_its_worst_verdic
     assert document["verdict"] == "fail" and document["summary"]["fail"] == 1
     assert document["stage_seconds"] == {"image": 1.0}
     assert set(document) == {"output_dir", "sdist", "images", "wheels", "verdict", "summary", "stage_seconds",
-                             "reports"}
+                             "reports", "builds"}
+
+
+def test_a_failed_build_beside_built_wheels_is_an_error_that_keeps_them(tmp_path, monkeypatch, capsys):
+    """One variant failed, the other built and was verified: one document with both, verdict error, exit 3."""
+    monkeypatch.setattr(console._settings, "quiet", False)
+    (tmp_path / "pyproject.toml").write_text(INSIDE)
+    report = Report("wheels", "out", "img", results=[
+        CheckResult("a-1.0-cp314-cp314-linux_x86_64.whl", "runtime.import", Status.PASS)])
+    failure = "cibuildwheel 4.3.5 failed (exit 1) building cp314t-manylinux_x86_64: #error no t build; full log: x"
+    partial = PipelineResult(str(tmp_path / "out"), "a-1.0.tar.gz", [_record("a-1.0-cp314-cp314-linux_x86_64.whl",
+                                                                              "gil")],
+                             report, {"wheels": 3.0}, {"3.14.7": "img"}, {"markdown": "out/verify.md"},
+                             [failure], {"cp314-manylinux_x86_64": {"state": "built"},
+                                         "cp314t-manylinux_x86_64": {"state": "failed"}})
+    monkeypatch.setattr(pipeline_command, "run_pipeline", lambda options: partial)
+    assert main(["pipeline", str(tmp_path), "--json", "--output-dir", str(tmp_path / "out")]) == 3
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["verdict"] == "error" and document["stage"] == "wheels" and document["exit_code"] == 3
+    assert document["error"] == failure and document["build_errors"] == [failure]
+    assert [w["filename"] for w in document["wheels"]] == ["a-1.0-cp314-cp314-linux_x86_64.whl"]
+    assert document["builds"]["cp314t-manylinux_x86_64"]["state"] == "failed"
+    assert f"error: {failure}" in captured.err
 
 
 def test_a_build_error_with_json_writes_one_error_document_and_exits_3(tmp_path, monkeypatch, capsys):

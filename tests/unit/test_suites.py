@@ -71,7 +71,7 @@ def test_invalid_toml_is_a_configuration_error(tmp_path):
 
 def test_clang_is_known_where_the_suite_carries_it():
     assert find_suite("bookworm").clang_version == "19"
-    assert find_suite("trixie").clang_packages == ("clang-19", "llvm-19", "lld-19")
+    assert find_suite("trixie").clang_packages == ("clang-19", "llvm-19", "lld-19", "libclang-rt-19-dev")
     assert find_suite("bullseye").clang_version is None
     parsed = parse_suites({"default": "x", "suites": {"x": {**GOOD, "clang-packages": ["lld-20", "clang-20"]}}},
                           Path("suites.toml"))

@@ -18,7 +18,8 @@ PROJECTS_DIR = TEMPLATE_DIR.parent
 GIL_SLOT = "#ifdef Py_GIL_DISABLED\n    {Py_mod_gil, Py_MOD_GIL_NOT_USED},\n#endif\n"
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
 TEMPLATES = ("module.c.in", "pyproject.toml.in", "setup.py.in")
-KEYS = {"distribution", "module", "summary", "gil-not-used", "own-setup", "pyproject-tail"}
+KEYS = {"distribution", "module", "summary", "gil-not-used", "own-setup", "pyproject-tail", "refuses-freethreading"}
+REFUSE_T = '#ifdef Py_GIL_DISABLED\n#error "this extension does not support the free-threaded build"\n#endif\n\n'
 
 
 def load_specs(text: str) -> dict[str, dict[str, object]]:
@@ -44,7 +45,8 @@ def render(spec: dict[str, object], templates: dict[str, str]) -> dict[str, str]
     """Relative path -> text of every file the template makes for one project."""
     module = str(spec["module"])
     values = {"MODULE": module, "DISTRIBUTION": str(spec["distribution"]), "SUMMARY": str(spec["summary"]),
-              "GIL_SLOT": GIL_SLOT if spec["gil-not-used"] else ""}
+              "GIL_SLOT": GIL_SLOT if spec["gil-not-used"] else "",
+              "REFUSE_T": REFUSE_T if spec.get("refuses-freethreading") else ""}
     files = {
         f"src/{module}.c": _fill(templates["module.c.in"], values),
         "pyproject.toml": _fill(templates["pyproject.toml.in"], values) + str(spec.get("pyproject-tail", "")),

@@ -205,7 +205,7 @@ def test_clang_builds_on_a_clang_toolchain_and_points_sysconfig_at_gcc():
     text = images.render_dockerfile(spec(version="3.13.15,3.14.6", profile="release", compiler="clang"))
     stages = _builder_stages(text)
     assert "FROM toolchain AS toolchain-clang" in stages
-    assert "apt-get install -y --no-install-recommends clang-19 llvm-19 lld-19" in stages
+    assert "apt-get install -y --no-install-recommends clang-19 llvm-19 lld-19 libclang-rt-19-dev" in stages
     assert stages.count("FROM toolchain-clang AS build-") == 4 and "AS source-" not in stages
     assert stages.count("CC=clang-19 CXX=clang++-19 LLVM_AR=/usr/bin/llvm-ar-19 "
                         "LLVM_PROFDATA=/usr/bin/llvm-profdata-19 LDFLAGS_NODIST=-fuse-ld=lld") == 4
