@@ -25,7 +25,7 @@ from dualpy.bench.pyperformance import (
 from dualpy.errors import ContainerFailed, UsageError
 from dualpy.images import LABEL_PREFIX, image_targets
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
-from dualpy.probes import probe_source
+from dualpy.probes import probe_report, probe_source
 from dualpy.tags import PythonMinor, PythonTarget, Variant
 
 SCHEMA_VERSION = 1
@@ -327,9 +327,7 @@ def run_bench(tag: str, threads: int | None = None, repeat: int = 5, python: str
         console.step(f"{label}: {interpreter}, 1..{workers} threads, {repeat} runs each")
         started = time.monotonic()
         result = engine.run(tag, [interpreter, "-c", script, str(workers), str(repeat)], entrypoint=[])
-        if result.exit_code != 0:
-            raise UsageError(f"the benchmark failed under {interpreter}: {result.stderr.strip()[-300:]}")
-        raw[label] = RawRun.from_json(json.loads(result.stdout.strip().splitlines()[-1]))
+        raw[label] = RawRun.from_json(probe_report(result, f"the benchmark kernels under {interpreter} in {tag}"))
         console.info(f"  done in {time.monotonic() - started:.0f}s")
     return BenchReport(tag, facts.id, raw["gil"].cpu_count, workers, repeat, raw["gil"].version,
                        summarize(raw["gil"], raw["freethreaded"]), raw, suite_run)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from dualpy import console, engine
-from dualpy.errors import ContainerFailed, UsageError
+from dualpy.errors import UsageError
 from dualpy.images import image_interpreters
-from dualpy.probes import probe_source
+from dualpy.probes import probe_report, probe_source
 from dualpy.readiness.inputs import DependencySet
 from dualpy.readiness.judge import Row, judge
 from dualpy.tags import PythonMinor, PythonTarget, Variant
@@ -90,14 +90,7 @@ def run_readiness(dependencies: DependencySet, image: str, minor: PythonMinor, *
         volumes[os.path.realpath(scratch)] = {"bind": REQUEST_MOUNT, "mode": "ro"}
         run = engine.run(image, [freethreaded, f"{REQUEST_MOUNT}/probe.py", f"{REQUEST_MOUNT}/request.json"],
                          volumes=volumes, environment=env, entrypoint=[])
-    if run.exit_code != 0:
-        raise ContainerFailed(f"the readiness probe failed under {freethreaded} in {image} (exit {run.exit_code}): "
-                              f"{run.stderr.strip()[-300:]}")
-    try:
-        facts = json.loads(run.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise ContainerFailed(f"the readiness probe in {image} printed no report: "
-                              f"{(run.stderr or run.stdout).strip()[-300:]}") from None
+    facts = probe_report(run, f"the readiness probe under {freethreaded} in {image}")
     rows, verdict = judge(facts)
     return ReadinessReport(str(facts.get("python", minor)), image, str(dependencies.source), tuple(rows), verdict,
                            dependencies.notes, time.monotonic() - started,

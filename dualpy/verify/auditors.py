@@ -18,7 +18,7 @@ from packaging.tags import Tag
 from dualpy import console, engine
 from dualpy.errors import BuildFailed
 from dualpy.paths import cache_dir
-from dualpy.probes import probe_source
+from dualpy.probes import probe_report, probe_source
 from dualpy.verify.audit import ABI3AUDIT, Glibc, abi3_wheels, judge_abi3audit, judge_manylinux
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import WHEELHOUSE_MOUNT
@@ -38,9 +38,7 @@ def audit_manylinux(image: str, wheelhouse: Path, wheels: Mapping[str, frozenset
     run = engine.run(image, [AUDITWHEEL_PYTHON, "-c", probe_source("manylinux_audit"), request],
                      volumes={os.path.realpath(wheelhouse): {"bind": WHEELHOUSE_MOUNT, "mode": "ro"}},
                      entrypoint=[])
-    if run.exit_code != 0:
-        raise BuildFailed(f"the auditwheel probe failed in {image}: {run.stderr.strip()[-300:]}")
-    for entry in json.loads(run.stdout.strip().splitlines()[-1]):
+    for entry in probe_report(run, f"the auditwheel probe in {image}", BuildFailed):
         results.append(judge_manylinux(entry["wheel"], wheels[entry["wheel"]], entry, policy))
     return results
 

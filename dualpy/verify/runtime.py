@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualpy import engine
-from dualpy.errors import ContainerFailed, UsageError
+from dualpy.errors import UsageError
 from dualpy.images import LAUNCHER_CONFIG_PATH, image_interpreters
 from dualpy.images.inspect import targets_of
 from dualpy.launcher import LauncherConfig
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
-from dualpy.probes import probe_source
+from dualpy.probes import probe_report, probe_source
 from dualpy.tags import Variant
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.static import WheelFacts
@@ -70,14 +70,7 @@ def check_wheels_in_image(
         python = f"/opt/python/{install_tag}/bin/python"
         run = engine.run(tag, [python, "-c", probe_source("verify_wheels"), json.dumps(request)],
                          volumes=volumes, environment=env, entrypoint=[])
-        if run.exit_code != 0:
-            raise ContainerFailed(f"the verify probe failed under {python} in {tag} (exit {run.exit_code}): "
-                                  f"{_tail(run.stderr)}")
-        try:
-            report = json.loads(run.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            raise ContainerFailed(f"the verify probe under {python} in {tag} printed no report: "
-                                  f"{_tail(run.stderr or run.stdout)}") from None
+        report = probe_report(run, f"the verify probe under {python} in {tag}")
         freethreaded = report["Py_GIL_DISABLED"] == 1
         for wheel in report["wheels"]:
             if not wheel["matched"]:
@@ -92,12 +85,6 @@ def check_wheels_in_image(
             message = f"its tags match no interpreter of {tag} ({', '.join(interpreters)}): not tested"
             results.append(CheckResult(wheel, MATCH, Status.WARN, message))
     return results
-
-
-def _tail(output: str) -> str:
-    """The last lines of a container's output, on one line (an error message is one line); "…" marks a cut."""
-    text = " / ".join(line.strip() for line in output.strip().splitlines()[-3:])
-    return ("…" + text[-300:] if len(text) > 300 else text) or "no output"
 
 
 def missing_dependency(module: dict[str, Any], facts: WheelFacts) -> str | None:

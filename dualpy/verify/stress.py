@@ -18,7 +18,7 @@ from typing import Any
 from dualpy import engine
 from dualpy.errors import BuildFailed, UsageError
 from dualpy.images import image_interpreters
-from dualpy.probes import probe_source
+from dualpy.probes import probe_report, probe_source
 from dualpy.sdist import extract, list_members
 from dualpy.verify.model import CheckResult, Status
 from dualpy.verify.runtime import WHEELHOUSE_MOUNT
@@ -140,9 +140,7 @@ def stress_wheels(image: str, wheelhouse: Path, wheels: list[str], settings: Str
         python = f"/opt/python/{install_tag}/bin/python"
         run = engine.run(image, [python, "-c", probe_source("stress_tests"), request], volumes=volumes,
                          environment=env, entrypoint=[])
-        if run.exit_code != 0:
-            raise BuildFailed(f"the stress probe failed under {python} in {image}: {run.stderr.strip()[-300:]}")
-        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report = probe_report(run, f"the stress probe under {python} in {image}", BuildFailed)
         if not report.get("wheels"):
             continue
         report["install_tag"] = install_tag

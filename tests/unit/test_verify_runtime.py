@@ -71,7 +71,8 @@ def test_a_probe_failing_in_the_container_is_a_container_failure(failing_probe):
 def test_verify_wheels_exits_1_when_the_container_fails(failing_probe, capsys):
     assert main(["verify", "wheels", str(failing_probe), "--image", "img"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: the verify probe failed") and len(err.splitlines()) == 1
+    assert err.startswith("error: the verify probe under ") and " failed (exit 1): " in err
+    assert len(err.splitlines()) == 1
 
 
 def test_a_probe_that_prints_no_report_is_a_container_failure(failing_probe, monkeypatch):
