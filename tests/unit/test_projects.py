@@ -25,10 +25,11 @@ def test_committed_file_is_its_rendering(path):
 
 
 def test_every_extension_project_is_rendered_and_keeps_its_behaviour():
-    assert set(SPECS) == {"ext-freethreading", "ext-gil-only", "ext-abi3", "uv-frontend"}
+    assert set(SPECS) == {"ext-freethreading", "ext-gil-only", "ext-refuses-t", "ext-abi3", "uv-frontend"}
     for name, spec in SPECS.items():
         source = (render.PROJECTS_DIR / name / "src" / f"{spec['module']}.c").read_text()
-        assert ("Py_mod_gil" in source) is (name != "ext-gil-only"), name
+        assert ("Py_mod_gil" in source) is (name not in ("ext-gil-only", "ext-refuses-t")), name
+        assert ("#error" in source) is (name == "ext-refuses-t"), name
         assert f"PyInit_{spec['module']}(void)" in source
     abi3_setup = (render.PROJECTS_DIR / "ext-abi3" / "setup.py").read_text()
     assert "py_limited_api" in abi3_setup and "Py_GIL_DISABLED" in abi3_setup  # hand-written, not rendered
