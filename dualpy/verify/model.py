@@ -72,6 +72,7 @@ class WheelFacts:
     top_level: tuple[str, ...]
     classifiers: tuple[str, ...] = ()  # METADATA's trove classifiers (free-threading readiness reads them)
     extensions: tuple[tuple[str, str], ...] = ()  # (dotted module, file name) of each extension module
+    optional: tuple[tuple[str, str], ...] = ()  # (distribution, extra) of each Requires-Dist an extra asks for
 
 
 def fail(subject: str, check: str, message: str) -> CheckResult:

@@ -96,6 +96,16 @@ def missing_dependency(module: dict[str, Any], facts: WheelFacts) -> str | None:
     return None if str(missing).split(".")[0] in own else str(missing)
 
 
+def optional_source(dependency: str, facts: WheelFacts) -> tuple[str, str] | None:
+    """The optional requirement (distribution, extra) that provides a missing module, when one plausibly does:
+    the module's top-level name, underscores and case aside, starts with the distribution's (_cffi_backend: cffi)."""
+    module = dependency.split(".", maxsplit=1)[0].lower().lstrip("_").replace("-", "_")
+    for distribution, extra in facts.optional:
+        if module.startswith(distribution.replace("-", "_")):
+            return distribution, extra
+    return None
+
+
 def _import_result(name: str, facts: WheelFacts, modules: dict[str, dict[str, Any]], interpreter: str,
                    deps: dict[str, Any] | None) -> CheckResult:
     """Every module imported names the wheel's pass; its own module failing fails it; a dependency the venv
@@ -125,11 +135,20 @@ def _import_result(name: str, facts: WheelFacts, modules: dict[str, dict[str, An
         if not deps.get("ok"):
             return CheckResult(name, IMPORT, Status.WARN, f"needs {named}, a dependency pip could not install: "
                                f"{deps.get('output', '')}", interpreter)
-        return CheckResult(name, IMPORT, Status.FAIL, f"needs {named}, which pip did not install with its declared "
-                           "dependencies: add it to [project] dependencies", interpreter)
-    shown = [f"{m} (extension)" if m in extensions else m for m in modules]
+        sources = {dep: optional_source(dep, facts) for dep in needs}
+        undeclared = {dep: module for dep, module in needs.items() if sources[dep] is None}
+        if undeclared:
+            named = ", ".join(f"{dep} (imported by {module})" for dep, module in undeclared.items())
+            return CheckResult(name, IMPORT, Status.WARN, f"needs {named}, which its METADATA does not declare (pip "
+                               "installed the declared dependencies): declare it in [project] dependencies, unless "
+                               "the module is only ever imported by a package that depends on this one",
+                               interpreter)
+    optional = [(module, dep, source) for dep, module in needs.items() if (source := optional_source(dep, facts))]
+    shown = [f"{m} (extension)" if m in extensions else m for m, outcome in modules.items() if outcome.get("ok")]
+    left = [f"{module} (needs {dep}, from {distribution} of the optional extra [{extra}]: not installed)"
+            for module, dep, (distribution, extra) in optional]
     return CheckResult(name, IMPORT, Status.PASS, f"imported {len(shown)} module(s), each in a fresh interpreter: "
-                       + ", ".join(shown), interpreter)
+                       + ", ".join(shown) + (f"; not imported: {', '.join(left)}" if left else ""), interpreter)
 
 
 def _gil_result(name: str, modules: dict[str, dict[str, Any]], interpreter: str, allow_gil: bool) -> CheckResult:

@@ -13,6 +13,7 @@ import stat
 from collections import defaultdict
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -58,6 +59,23 @@ def _decode(data: bytes, what: str) -> str:
         return data.decode()
     except UnicodeDecodeError as exc:
         raise ValueError(f"{what} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+_EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
+
+
+def optional_requirements(requires_dist: list[str]) -> tuple[tuple[str, str], ...]:
+    """(canonical distribution name, extra) of each Requires-Dist only an extra asks for; unreadable ones skipped."""
+    optional = []
+    for line in requires_dist:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        extra = _EXTRA_MARKER.search(str(requirement.marker or ""))
+        if extra:
+            optional.append((canonicalize_name(requirement.name), extra.group(1)))
+    return tuple(dict.fromkeys(optional))
 
 
 def _headers(text: str) -> dict[str, list[str]]:
@@ -271,9 +289,10 @@ def _check_open(path: Path, archive: Archive, name: str, version: str, tags: fro
         *check_stable_abi(wheel, tags),
         check_suffixes(wheel, tags, names),
     ]
-    classifiers = tuple(_headers(metadata).get("classifier", [])) if metadata else ()
-    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names), classifiers,
-                               extension_modules(names))
+    headers = _headers(metadata) if metadata else {}
+    return results, WheelFacts(path, name, version, tags, _top_level(top_level, names),
+                               tuple(headers.get("classifier", [])), extension_modules(names),
+                               optional_requirements(headers.get("requires-dist", [])))
 
 
 def check_wheel(path: Path, limits: Limits = LIMITS) -> tuple[list[CheckResult], WheelFacts | None]:

@@ -3,6 +3,7 @@ cache (as cibw.venv_python does for cibuildwheel), the wrapper scripts of each f
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import subprocess
@@ -59,11 +60,17 @@ def volume_arguments(floor: Floor, arch: str) -> list[str]:
     return [f"--volume={host}:{inside}{mode}" for host, inside, mode in mounts]
 
 
-def apt_cache_arguments(system_packages: Sequence[str]) -> list[str]:
-    """The `docker create` argument that keeps apt's downloads on the host between builds (none without packages)."""
+def apt_cache_arguments(system_packages: Sequence[str], slot: str = "") -> list[str]:
+    """The `docker create` argument that keeps apt's downloads on the host between builds (none without packages).
+
+    Each cibuildwheel process gets its own folder (slot: its first identifier): apt locks its archives folder,
+    and the GIL and t builds run side by side, so one shared folder fails the second apt-get on that lock.
+    """
     if not system_packages:
         return []
     archives = cache_dir() / "apt-archives"  # docker makes it when absent, apt its partial/ inside
+    if slot:
+        archives = archives / re.sub(r"[^A-Za-z0-9_.-]", "_", slot)
     if ":" in str(archives) or "," in str(archives):
         raise UsageError(f"the dualpy cache {cache_dir()} holds ':' or ',', which docker's --volume cannot carry: "
                          "set DUALPY_CACHE_DIR to a plain path")

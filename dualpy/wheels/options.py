@@ -184,7 +184,8 @@ def cibuildwheel_environment(
         "CIBW_ARCHS_LINUX": plan.arch,
         "CIBW_CONTAINER_ENGINE_LINUX": container_engine_option(
             table, host_env, run_token,
-            [*volume_arguments(plan.floor, plan.arch), *apt_cache_arguments(plan.system_packages)]),
+            [*volume_arguments(plan.floor, plan.arch),
+             *apt_cache_arguments(plan.system_packages, plan.identifiers[0])]),
     }
     repair = repair_command(plan.floor)
     if repair and not _repair_set(table, host_env):

@@ -1427,3 +1427,25 @@ def test_a_stable_wheel_is_filed_under_later_pythons_in_version_order(tmp_path):
                         {"p/_c.cpython-310t-x86_64-linux-gnu.so": b""})]
     filed = filed_pythons(check_wheelhouse(paths)[1])
     assert filed["p-1.0-cp39-abi3-manylinux_2_28_x86_64.whl"] == ("cp39", "cp310")
+
+
+def test_optional_requirements_are_those_an_extra_asks_for():
+    from dualpy.verify.static import optional_requirements  # noqa: PLC0415
+
+    assert optional_requirements([
+        'cffi>=1.17; extra == "cffi"',
+        "typing-extensions>=4",
+        "Zope.Deprecation ; extra=='docs' and python_version >= '3.9'",
+        'numpy; python_version < "3.14"',
+        "not a requirement !!",
+        'cffi>=1.17; extra == "cffi"',
+    ]) == (("cffi", "cffi"), ("zope-deprecation", "docs"))
+    assert optional_requirements([]) == ()
+
+
+def test_a_wheel_records_its_optional_requirements(tmp_path):
+    metadata = (b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: attrs\n"
+                b"Requires-Dist: cffi>=1.0; extra == 'cffi'\nProvides-Extra: cffi\n\n")
+    path = make_wheel(tmp_path, "demo-1.0-py3-none-any.whl", {"demo/__init__.py": b""}, metadata=metadata)
+    _results, facts = check_wheel(path)
+    assert facts is not None and facts.optional == (("cffi", "cffi"),)

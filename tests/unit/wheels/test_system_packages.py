@@ -59,6 +59,21 @@ def test_the_environment_installs_them_before_the_projects_before_all_and_keeps_
     assert "CIBW_BEFORE_ALL_LINUX" not in none and APT_ARCHIVES_MOUNT not in none["CIBW_CONTAINER_ENGINE_LINUX"]
 
 
+def test_each_cibuildwheel_process_keeps_apts_downloads_in_its_own_folder() -> None:
+    """apt locks its archives folder: the GIL and t builds, side by side, must not share one (PyYAML failed so)."""
+    from dualpy.wheels.compiler import apt_cache_arguments  # noqa: PLC0415
+
+    gil = apt_cache_arguments(("libyaml-dev",), "cp314-manylinux_x86_64")
+    freethreaded = apt_cache_arguments(("libyaml-dev",), "cp314t-manylinux_x86_64")
+    assert gil != freethreaded
+    assert gil[0].endswith(f"/apt-archives/cp314-manylinux_x86_64:{APT_ARCHIVES_MOUNT}")
+    assert apt_cache_arguments(("x11-dev",), "a/b c")[0].endswith(f"/apt-archives/a_b_c:{APT_ARCHIVES_MOUNT}")
+    assert apt_cache_arguments((), "cp314-manylinux_x86_64") == []
+    plan = _plan(("libyaml-dev",))
+    env = cibuildwheel_environment(plan, Project(Path(), False, {}), {}, host_env={})
+    assert f"/apt-archives/{plan.identifiers[0]}:{APT_ARCHIVES_MOUNT}" in env["CIBW_CONTAINER_ENGINE_LINUX"]
+
+
 def test_the_flag_is_checked_before_any_build(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '1'\n")
     argv = ["wheels", "build", str(tmp_path), "--python", "3.14", "--system-packages", "libyaml-dev,Bad_Name"]
