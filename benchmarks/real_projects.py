@@ -178,10 +178,17 @@ def main() -> None:
                         help="a Python and the image that builds it (repeatable; default 3.13=dualpy/cpython:3.13.15)")
     parser.add_argument("--only", nargs="*", help="project names to run (default: all)")
     parser.add_argument("--lock", help="run each pipeline under `flock LOCK` (a shared Docker engine)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the saved rows of the projects and Pythons not run now (re-run a few rows)")
     args = parser.parse_args()
     runs = [tuple(r.split("=", 1)) for r in args.run or ["3.13=dualpy/cpython:3.13.15"]]
     chosen = [p for p in PROJECTS if not args.only or p.name in args.only]
     rows = []
+    if args.merge and RESULTS_JSON.exists():
+        saved = json.loads(RESULTS_JSON.read_text())
+        runs = list(dict.fromkeys([*[(r["python"], r["image"]) for r in saved["runs"]], *runs]))
+        redo = {(p.name, python) for p in chosen for python, _image in runs}
+        rows = [r for r in saved["projects"] if (r["project"], r["python"]) not in redo]
     with tempfile.TemporaryDirectory(prefix="dualpy-real-projects-") as scratch:
         for python, image in runs:
             for project in chosen:
@@ -190,6 +197,7 @@ def main() -> None:
                 print(f"  {row['verdict']} in {row['seconds']}s: {len(row['wheels'])} wheels", file=sys.stderr,
                       flush=True)
                 rows.append(row)
+                rows.sort(key=lambda r: (r["python"], [p.name for p in PROJECTS].index(r["project"])))
                 write_results(rows, runs)  # after each project: a long run leaves its table so far
     print(json.dumps(rows, indent=2))
 
