@@ -184,13 +184,14 @@ def main() -> None:
     runs = [tuple(r.split("=", 1)) for r in args.run or ["3.13=dualpy/cpython:3.13.15"]]
     chosen = [p for p in PROJECTS if not args.only or p.name in args.only]
     rows = []
+    requested = list(runs)
     if args.merge and RESULTS_JSON.exists():
         saved = json.loads(RESULTS_JSON.read_text())
         runs = list(dict.fromkeys([*[(r["python"], r["image"]) for r in saved["runs"]], *runs]))
-        redo = {(p.name, python) for p in chosen for python, _image in runs}
+        redo = {(p.name, python) for p in chosen for python, _image in requested}
         rows = [r for r in saved["projects"] if (r["project"], r["python"]) not in redo]
     with tempfile.TemporaryDirectory(prefix="dualpy-real-projects-") as scratch:
-        for python, image in runs:
+        for python, image in requested:
             for project in chosen:
                 print(f"{project.name} {project.version} on {python} …", file=sys.stderr, flush=True)
                 row = run_project(project, python, image, Path(scratch), args.lock)
