@@ -42,9 +42,10 @@ def build(
     base: str = typer.Option(None, "--base", help="Base image (default: dualpy/debian:<suite>, built if absent)."),
     tag: str = typer.Option(None, "--tag", help="Image tag (default dualpy/cpython:<version>[-<version>...])."),
     profile: str = typer.Option("fast", "--profile", help="fast, or release (PGO + LTO)."),
-    compiler: str = typer.Option("gcc", "--compiler", help="What compiles the interpreters: gcc, or clang (the "
-                                 "suite's clang 19; the tail-calling interpreter from 3.14 on). Extension builds in "
-                                 "the image still use gcc."),
+    compiler: str | None = typer.Option(None, "--compiler", help="What compiles the interpreters: gcc, or clang "
+                                        "(the suite's clang 19; the tail-calling interpreter from 3.14 on). Default: "
+                                        "clang for --profile release where the suite has it, else gcc. Extension "
+                                        "builds in the image still use gcc."),
     suite: str = typer.Option(None, "--suite", help="Debian suite of the base: bullseye, bookworm (default), trixie."),
     debian_mirror: str = typer.Option(None, "--debian-mirror", help="Debian archive URL (default: the host's apt)."),
     source: Path = typer.Option(None, "--source", help="A local CPython tarball (checked against the recipe)."),

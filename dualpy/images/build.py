@@ -16,7 +16,7 @@ from dualpy.errors import BuildFailed, UsageError
 from dualpy.images.base import resolve_base_image
 from dualpy.images.render import write_context
 from dualpy.images.spec import ImageSpec, PythonRelease, default_tag_for
-from dualpy.images.suites import find_suite
+from dualpy.images.suites import Suite, find_suite
 from dualpy.images.tools import download_image_wheels
 from dualpy.paths import cache_dir
 from dualpy.sources.fetch import fetch_release
@@ -119,6 +119,12 @@ def _log_path(tag: str) -> Path:
     return logs / f"images-build-{tag.replace('/', '_').replace(':', '_')}-{int(time.time())}.log"
 
 
+def default_compiler(profile: str, suite: Suite) -> str:
+    """What compiles the interpreters when --compiler is not given: clang for the release profile where the suite
+    carries it (measured faster than gcc there: docs/performance.md), else gcc (pure)."""
+    return "clang" if profile == "release" and suite.clang_version is not None else "gcc"
+
+
 def build_image(
     python: Sequence[PythonRelease] | str | None = None,
     *,
@@ -131,7 +137,7 @@ def build_image(
     source_file: Path | None = None,
     no_cache: bool = False,
     target: str = "full",
-    compiler: str = "gcc",
+    compiler: str | None = None,
 ) -> BuildReport:
     """Build the image of one or several releases in the requested variants; return what was built and how long.
 
@@ -139,6 +145,7 @@ def build_image(
     """
     pythons = resolve_pythons(python) if python is None or isinstance(python, str) else tuple(python)
     debian = find_suite(suite)
+    compiler = compiler or default_compiler(profile, debian)
     ImageSpec(pythons, variants, profile, base or "-", debian, target=target, compiler=compiler)  # bad input: here
     if source_file is not None and len(pythons) > 1:
         raise UsageError("--source is one release's tarball: pass it with one --python, not several")

@@ -65,3 +65,13 @@ def test_every_release_is_labelled_with_its_version_and_checksum():
 def test_unknown_profile_fails_before_any_work():
     with pytest.raises(UsageError, match="unknown profile"):
         spec("3.14.6", profile="turbo")
+
+
+def test_release_builds_default_to_clang_where_the_suite_has_it():
+    from dualpy.images.build import default_compiler  # noqa: PLC0415
+    from dualpy.images.suites import find_suite  # noqa: PLC0415
+
+    assert default_compiler("release", find_suite("bookworm")) == "clang"
+    assert default_compiler("release", find_suite("trixie")) == "clang"
+    assert default_compiler("release", find_suite("bullseye")) == "gcc"  # no clang 19 there
+    assert default_compiler("fast", find_suite("bookworm")) == "gcc"
