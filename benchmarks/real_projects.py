@@ -61,7 +61,8 @@ PROJECTS = (  # the settings dualpy had to learn first, then the quick ones
     RealProject("bitarray", "3.12.3", "two extension modules"),
     RealProject("msgpack", "1.2.4", "Cython extension with a pure-Python fallback"),
     RealProject("yarl", "1.25.1", "Cython extension; depends on multidict and propcache at import"),
-    RealProject("cffi", "2.1.1", "needs libffi's header (the image has libffi-dev)"),
+    RealProject("cffi", "2.1.1", "needs libffi's header: `--system-packages libffi-dev` (the image keeps only the "
+                "runtime library)", ("--system-packages", "libffi-dev")),
     RealProject("ujson", "6.1.0", "C extension with a bundled C++ double-conversion library"),
     RealProject("wrapt", "2.5.2", "optional C extension (pure-Python fallback if it fails)"),
     RealProject("pyrsistent", "0.20.0", "optional C extension for pvector"),

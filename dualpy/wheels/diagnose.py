@@ -13,7 +13,8 @@ _STEP = re.compile(r"^(?:::group::|##\[group\])?([A-Z][^:]{2,80}\.\.\.)$")
 _UNREACHABLE = re.compile(r"urlopen error|URLError|Name or service not known|Temporary failure in name resolution|"
                           r"Network is unreachable|Connection refused|No route to host|Could not resolve host|"
                           r"Max retries exceeded|Connection timed out")
-_MISSING_HEADER = re.compile(r"([\w./+-]+\.h): No such file or directory")
+# gcc: "yaml.h: No such file or directory"; clang and zig (the glibc floor's compiler): "'ffi.h' file not found".
+_MISSING_HEADER = re.compile(r"([\w./+-]+\.h): No such file or directory|'([\w./+-]+\.h)' file not found")
 
 
 def unreachable_download(lines: Sequence[str]) -> str | None:
@@ -41,5 +42,5 @@ def missing_header(lines: Sequence[str]) -> str | None:
     found = None
     for line in lines:
         for match in _MISSING_HEADER.finditer(line):
-            found = match[1]
+            found = match[1] or match[2]
     return found

@@ -47,3 +47,12 @@ def test_the_last_missing_header_is_named():
     assert missing_header(log) == "ffi/ffi.h"
     assert missing_header(log[:2]) == "yaml.h"
     assert missing_header(["gcc: error: x.c: No such file or directory"]) is None
+
+
+def test_clang_and_zigs_missing_header_is_named_too():
+    """The glibc floor's compiler (zig cc) words it as clang does: cffi 2.1.1 without libffi-dev."""
+    log = ["[cp314] src/c/_cffi_backend.c:15:10: fatal error: 'ffi.h' file not found",
+           "[cp314]    15 | #include <ffi.h>", "[cp314] 1 error generated."]
+    assert missing_header(log) == "ffi.h"
+    assert missing_header(["x.c:1:10: fatal error: 'sys/epoll.h' file not found"]) == "sys/epoll.h"
+    assert missing_header(["'notes.txt' file not found"]) is None
