@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -264,17 +265,25 @@ def bench_clang(results: dict, benchmarks: tuple[str, ...], fast: bool) -> None:
             "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, **report.comparisons[variant.value].to_json()}
 
 
-def bench_full(results: dict, tag: str, fast: bool) -> None:
+def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False) -> None:
     """t ÷ GIL over every pyperformance benchmark (`-b all`, third-party ones included) that runs in both builds;
     what ran in neither or one, with pyperformance's own error lines."""
     load_before = _load_now()
     started = time.strftime("%H:%M UTC", time.gmtime())
     measured, seconds, failures = {}, {}, {}
-    for variant in (Variant.GIL, Variant.FREETHREADED):
+
+    def run(variant: Variant) -> None:
         failures[variant.value] = []
         interpreter = f"{PythonTarget(PythonMinor(3, 14), variant).prefix}/bin/python"
         measured[variant.value], seconds[variant.value] = run_pyperformance(
             tag, interpreter, ("all",), fast, f"{variant.value}, every benchmark", failures[variant.value])
+
+    if side_by_side:  # one core each: half the wall time; both builds share the machine's noise alike
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(run, (Variant.GIL, Variant.FREETHREADED)))
+    else:
+        for variant in (Variant.GIL, Variant.FREETHREADED):
+            run(variant)
     comparison = compare(measured["gil"], measured["freethreaded"])
     results.setdefault("benchmarks", {})["bench-314-full"] = {
         "kind": "pair", "started": started, "load_average_at_start": load_before,
@@ -282,7 +291,8 @@ def bench_full(results: dict, tag: str, fast: bool) -> None:
                       "seconds": seconds["gil"]},
         "compared": {"label": "t", "image": tag, "python": "/opt/python/cp314-cp314t/bin/python",
                      "seconds": seconds["freethreaded"]},
-        "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "failures": failures, **comparison.to_json()}
+        "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "failures": failures, "side_by_side": side_by_side,
+        **comparison.to_json()}
 
 
 def core(results: dict) -> None:
@@ -349,7 +359,9 @@ def render_pair(key: str, row: dict) -> list[str]:
              f"Ratio = {labels[1]} time ÷ {labels[0]} time, pyperformance {row['pyperformance']}"
              f"{' --fast' if row['fast'] else ''}, started {row['started']}, load average "
              f"{row['load_average_at_start']}; {row['reference']['seconds']:.0f} s + "
-             f"{row['compared']['seconds']:.0f} s. Geometric mean **{geo}**{_verdict(geo, GOALS.get(key))}; "
+             f"{row['compared']['seconds']:.0f} s"
+             f"{' (side by side, one core each)' if row.get('side_by_side') else ''}. "
+             f"Geometric mean **{geo}**{_verdict(geo, GOALS.get(key))}; "
              f"{row['significant']} of "
              f"{len(row['per_benchmark'])} differences significant.", ""]
     lines += _suite_table(row["per_benchmark"], labels)
@@ -437,6 +449,8 @@ def main() -> None:
     parser.add_argument("--lock", default=None, help="flock this file around image builds")
     parser.add_argument("--benchmarks", default=None, help="pyperformance benchmarks (default: bench's subset)")
     parser.add_argument("--fast", action="store_true", help="pyperformance --fast")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="bench-314-full: run the GIL and the t build at once, one core each (half the time)")
     parser.add_argument("--cold", action="store_true",
                         help="build without the layer cache and record those times as the cold build times")
     args = parser.parse_args()
@@ -482,7 +496,8 @@ def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str,
                                                  benchmarks, args.fast, PLOT),
         "bench-314-fast": lambda: bench_image(results, "bench-314-fast", FAST_314, benchmarks, args.fast, None),
         "bench-314-clang": lambda: bench_clang(results, benchmarks, args.fast),
-        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release"]["tag"], args.fast),
+        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release"]["tag"], args.fast,
+                                             args.side_by_side),
         "core": lambda: core(results),
         "bench-314-wide": lambda: bench_image(results, "bench-314-wide", results["builds"]["3.14-release"]["tag"],
                                               benchmarks + WIDER, args.fast, None),
