@@ -17,6 +17,22 @@ _UNREACHABLE = re.compile(r"urlopen error|URLError|Name or service not known|Tem
 _MISSING_HEADER = re.compile(r"([\w./+-]+\.h): No such file or directory|'([\w./+-]+\.h)' file not found")
 
 
+_COMPILE_ERROR = re.compile(r"(?:^|\s)([\w./+-]+\.(?:c|cc|cpp|cxx|h|hpp|pyx)):(\d+):(?:\d+:)? (?:fatal )?error: (.+)$")
+_FELL_BACK = re.compile(r"does not look like a platform wheel|falling back to (?:the )?pure[- ]Python", re.IGNORECASE)
+
+
+def compile_error(lines: Sequence[str]) -> str | None:
+    """The first C/C++ compiler error of the log, as "file.c:LINE: message", and whether the build then fell back to
+    pure Python (which auditwheel refuses); None when the log has no compiler error."""
+    for line in lines:
+        if found := _COMPILE_ERROR.search(line.strip()):
+            text = f"{found[1]}:{found[2]}: {found[3].strip()}"
+            fell_back = any(_FELL_BACK.search(later) for later in lines)
+            return text + ("; the build fell back to pure Python, and auditwheel refuses a pure wheel as a platform "
+                           "wheel" if fell_back else "")
+    return None
+
+
 def unreachable_download(lines: Sequence[str]) -> str | None:
     """"STEP needs URL, which this machine cannot reach" when the log's last network error follows a download."""
     failed_at = next((i for i in range(len(lines) - 1, -1, -1) if _UNREACHABLE.search(lines[i])), None)

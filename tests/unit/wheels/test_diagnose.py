@@ -56,3 +56,23 @@ def test_clang_and_zigs_missing_header_is_named_too():
     assert missing_header(log) == "ffi.h"
     assert missing_header(["x.c:1:10: fatal error: 'sys/epoll.h' file not found"]) == "sys/epoll.h"
     assert missing_header(["'notes.txt' file not found"]) is None
+
+
+def test_a_c_extension_that_did_not_compile_is_named_with_its_first_error():
+    """pyrsistent 0.20.0 on 3.14: _PyList_Extend is gone, its optional extension falls back to pure Python."""
+    from dualpy.wheels.diagnose import compile_error  # noqa: PLC0415
+
+    log = ["[cp314] building 'pvectorc' extension",
+           "[cp314] pvectorcmodule.c:1316:22: error: call to undeclared function '_PyList_Extend'; ISO C99 and later "
+           "do not support implicit function declarations [-Wimplicit-function-declaration]",
+           "[cp314] pvectorcmodule.c:1316:13: error: incompatible integer to pointer conversion",
+           "[cp314] WARNING: Could not build the pvectorc extension module.",
+           "[cp314] INFO:auditwheel.main_repair:This does not look like a platform wheel, no ELF executable"]
+    assert compile_error(log) == (
+        "pvectorcmodule.c:1316: call to undeclared function '_PyList_Extend'; ISO C99 and later do not support "
+        "implicit function declarations [-Wimplicit-function-declaration]; the build fell back to pure Python, and "
+        "auditwheel refuses a pure wheel as a platform wheel")
+    assert compile_error(log[:3]).endswith("[-Wimplicit-function-declaration]")
+    assert compile_error(["src/x.cpp:7:1: fatal error: too many errors emitted"]) == (
+        "src/x.cpp:7: too many errors emitted")
+    assert compile_error(["gcc: error: unrecognized command-line option", "error: command failed"]) is None
