@@ -21,6 +21,18 @@ _COMPILE_ERROR = re.compile(r"(?:^|\s)([\w./+-]+\.(?:c|cc|cpp|cxx|h|hpp|pyx)):(\
 _FELL_BACK = re.compile(r"does not look like a platform wheel|falling back to (?:the )?pure[- ]Python", re.IGNORECASE)
 
 
+_CIBW_ERROR = re.compile(r"cibuildwheel: error: (.+?)\s*$")
+
+
+def cibuildwheel_error(lines: Sequence[str]) -> str | None:
+    """cibuildwheel's own last "error:" line (which command of which step failed), cut to 300 characters."""
+    found = None
+    for line in lines:
+        if match := _CIBW_ERROR.search(line):
+            found = match[1]
+    return None if found is None else (found[:300] + "…" if len(found) > 300 else found)
+
+
 def compile_error(lines: Sequence[str]) -> str | None:
     """The first C/C++ compiler error of the log, as "file.c:LINE: message", and whether the build then fell back to
     pure Python (which auditwheel refuses); None when the log has no compiler error."""

@@ -76,3 +76,16 @@ def test_a_c_extension_that_did_not_compile_is_named_with_its_first_error():
     assert compile_error(["src/x.cpp:7:1: fatal error: too many errors emitted"]) == (
         "src/x.cpp:7: too many errors emitted")
     assert compile_error(["gcc: error: unrecognized command-line option", "error: command failed"]) is None
+
+
+def test_cibuildwheels_own_error_line_names_the_failed_command():
+    """psutil 7.2.2 on 3.15: its own test-command failed; cibuildwheel's last error line says which command."""
+    from dualpy.wheels.diagnose import cibuildwheel_error  # noqa: PLC0415
+
+    log = ["[cp315] ERROR: /project/pyproject.toml: config option 'verbosity_subtests' expects one of int",
+           "[cp315] cibuildwheel: error: Command ['sh', '-c', 'make -C /project ci-test-cibuildwheel'] failed with "
+           "code 2. ", "[cp315t] done"]
+    assert cibuildwheel_error(log) == ("Command ['sh', '-c', 'make -C /project ci-test-cibuildwheel'] failed with "
+                                       "code 2.")
+    assert cibuildwheel_error(["no error here"]) is None
+    assert cibuildwheel_error(["cibuildwheel: error: " + "x" * 400]) == "x" * 300 + "…"
