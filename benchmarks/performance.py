@@ -38,6 +38,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -58,7 +59,7 @@ from dualpy.bench.pyperformance import (  # noqa: E402
     format_timing,
     select_benchmarks,
 )
-from dualpy.bench.run import plot, pyplot, run_bench, run_pyperformance  # noqa: E402
+from dualpy.bench.run import plot, pyperformance_names, pyplot, run_bench, run_pyperformance  # noqa: E402
 from dualpy.files import atomic_write_text  # noqa: E402
 from dualpy.images import base, build_image  # noqa: E402
 from dualpy.sources.recipes import find_release  # noqa: E402
@@ -74,6 +75,7 @@ FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
 STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313",
          "bench-313-same", "bench-314-release", "bench-314-fast", "bench-314-clang", "bench-314-full", "core",
          "bench-314-wide")
+FULL_CHUNK = 8  # bench-314-full: pyperformance names per container run (about a venv's install of overhead each)
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
 WIDER = ("pickle", "pickle_dict", "pickle_list", "unpickle", "unpickle_list", "regex_dna", "regex_effbot",
@@ -265,34 +267,57 @@ def bench_clang(results: dict, benchmarks: tuple[str, ...], fast: bool) -> None:
             "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, **report.comparisons[variant.value].to_json()}
 
 
-def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False) -> None:
+def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False, chunk: int = FULL_CHUNK) -> None:
     """t ÷ GIL over every pyperformance benchmark (`-b all`, third-party ones included) that runs in both builds;
-    what ran in neither or one, with pyperformance's own error lines."""
+    what ran in neither or one, with pyperformance's own error lines.
+
+    The names run in parts of `chunk`, one container each, and the row is saved after each part: a run stopped
+    early keeps what both builds measured and says which names it did not reach.
+    """
     load_before = _load_now()
     started = time.strftime("%H:%M UTC", time.gmtime())
-    measured, seconds, failures = {}, {}, {}
+    variants = (Variant.GIL, Variant.FREETHREADED)
+    interpreters = {v: f"{PythonTarget(PythonMinor(3, 14), v).prefix}/bin/python" for v in variants}
+    names = pyperformance_names(tag, interpreters[Variant.GIL])
+    parts = [names[i:i + chunk] for i in range(0, len(names), chunk)]
+    measured: dict[Variant, list[dict]] = {v: [] for v in variants}
+    seconds = dict.fromkeys(variants, 0.0)
+    failures: dict[Variant, list[str]] = {v: [] for v in variants}
+    guard = threading.Lock()
+
+    def record() -> None:
+        reached = min(len(measured[v]) for v in variants)  # parts both builds have run
+        merged = {v: {k: r for part in measured[v][:reached] for k, r in part.items()} for v in variants}
+        names_run = [n for part in parts[:reached] for n in part]
+        comparison = compare(merged[Variant.GIL], merged[Variant.FREETHREADED], names_run)
+        results.setdefault("benchmarks", {})["bench-314-full"] = {
+            "kind": "pair", "started": started, "load_average_at_start": load_before,
+            "reference": {"label": "GIL", "image": tag, "python": interpreters[Variant.GIL],
+                          "seconds": round(seconds[Variant.GIL])},
+            "compared": {"label": "t", "image": tag, "python": interpreters[Variant.FREETHREADED],
+                         "seconds": round(seconds[Variant.FREETHREADED])},
+            "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "side_by_side": side_by_side,
+            "names": len(names), "names_run": len(names_run), "not_reached": list(names[len(names_run):]),
+            "failures": {v.value: failures[v] for v in variants}, **comparison.to_json()}
+        save(results)
 
     def run(variant: Variant) -> None:
-        failures[variant.value] = []
-        interpreter = f"{PythonTarget(PythonMinor(3, 14), variant).prefix}/bin/python"
-        measured[variant.value], seconds[variant.value] = run_pyperformance(
-            tag, interpreter, ("all",), fast, f"{variant.value}, every benchmark", failures[variant.value])
+        for index, part in enumerate(parts, 1):
+            found: list[str] = []
+            got, took = run_pyperformance(tag, interpreters[variant], part, fast,
+                                          f"{variant.value}, every benchmark, part {index}/{len(parts)}", found)
+            with guard:
+                measured[variant].append(got)
+                seconds[variant] += took
+                failures[variant] += found
+                record()
 
     if side_by_side:  # one core each: half the wall time; both builds share the machine's noise alike
         with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(run, (Variant.GIL, Variant.FREETHREADED)))
+            list(pool.map(run, variants))
     else:
-        for variant in (Variant.GIL, Variant.FREETHREADED):
+        for variant in variants:
             run(variant)
-    comparison = compare(measured["gil"], measured["freethreaded"])
-    results.setdefault("benchmarks", {})["bench-314-full"] = {
-        "kind": "pair", "started": started, "load_average_at_start": load_before,
-        "reference": {"label": "GIL", "image": tag, "python": "/opt/python/cp314-cp314/bin/python",
-                      "seconds": seconds["gil"]},
-        "compared": {"label": "t", "image": tag, "python": "/opt/python/cp314-cp314t/bin/python",
-                     "seconds": seconds["freethreaded"]},
-        "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "failures": failures, "side_by_side": side_by_side,
-        **comparison.to_json()}
 
 
 def core(results: dict) -> None:
@@ -364,6 +389,11 @@ def render_pair(key: str, row: dict) -> list[str]:
              f"Geometric mean **{geo}**{_verdict(geo, GOALS.get(key))}; "
              f"{row['significant']} of "
              f"{len(row['per_benchmark'])} differences significant.", ""]
+    if "names" in row:
+        reach = (f"All {row['names']} names of `pyperformance list -b all` were run" if not row["not_reached"] else
+                 f"The run stopped after {row['names_run']} of the {row['names']} names of `pyperformance list -b "
+                 f"all`; not reached: {', '.join(row['not_reached'])}")
+        lines += [f"{reach}.", ""]
     lines += _suite_table(row["per_benchmark"], labels)
     if row["missing"]:
         lines.append(f"\nNot measured in both: {', '.join(row['missing'])}.")

@@ -259,6 +259,18 @@ def pyperformance_failures(log: str) -> list[str]:
                               if any(m in line for m in markers) and line.strip()))
 
 
+def pyperformance_names(tag: str, interpreter: str, group: str = "all") -> tuple[str, ...]:
+    """The benchmark names pyperformance's group holds (`pyperformance list -b GROUP`), from a venv of interpreter."""
+    volumes, env = pip_access()
+    request = {"version": PYPERFORMANCE_VERSION, "list": group}
+    result = engine.run(tag, [interpreter, "-c", probe_source("pyperformance_run"), json.dumps(request)],
+                        volumes=volumes, environment=env, entrypoint=[])
+    names = probe_report(result, f"pyperformance list -b {group} under {interpreter} in {tag}")["benchmarks"]
+    if not names:
+        raise ContainerFailed(f"pyperformance {PYPERFORMANCE_VERSION} lists no benchmark in the group {group!r}")
+    return tuple(names)
+
+
 def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], fast: bool,
                       label: str = "", failures: list[str] | None = None) -> tuple[dict[str, BenchmarkResult], float]:
     """Install pyperformance in a venv of one interpreter of an image (in a container) and run the benchmarks.

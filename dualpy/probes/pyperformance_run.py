@@ -3,6 +3,8 @@
 Run as: python pyperformance_run.py REQUEST_JSON  (stdlib only: it runs in bare interpreters).
 REQUEST_JSON: {"version": "1.14.0", "benchmarks": ["nbody", ...], "fast": true, "inherit": ["PIP_CERT", ...]}.
 pyperformance's own output goes to stderr so that stdout's last line is the pyperf result document.
+With "list": "all" (a group name) instead of "benchmarks", the last line is {"benchmarks": [names]}: what
+`pyperformance list -b all` names, nothing run.
 """
 
 import json
@@ -24,6 +26,11 @@ def main() -> None:
     subprocess.run([str(tool / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     f"pyperformance=={request['version']}"], check=True, stdout=sys.stderr)
     installed = time.monotonic()
+    if request.get("list"):
+        listing = subprocess.run([str(tool / "pyperformance"), "list", "--benchmarks", request["list"]], cwd=work,
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        print(json.dumps({"benchmarks": [line[2:].strip() for line in listing.splitlines() if line.startswith("- ")]}))
+        return
     output = work / "result.json"
     command = [str(tool / "pyperformance"), "run", "--python", sys.executable, "--output", str(output),
                "--benchmarks", ",".join(request["benchmarks"])]

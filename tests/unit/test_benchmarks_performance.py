@@ -92,3 +92,31 @@ def test_every_step_has_a_runner_and_a_runner_reads_earlier_results_only_when_it
     assert set(runners) == set(performance.STEPS)
     with pytest.raises(KeyError, match="builds"):  # bench-313 needs build-313's tag: looked up now, not before
         runners["bench-313"]()
+
+
+def test_the_full_run_goes_in_parts_and_a_stopped_run_keeps_what_both_builds_measured(performance, monkeypatch):
+    names = ("a", "b", "c", "d", "e")
+    calls, saved = [], []
+
+    def fake_run(tag, interpreter, part, fast, label, failures):
+        calls.append((interpreter, part))
+        if "cp314t" in interpreter and part == ("e",):
+            raise KeyboardInterrupt  # the run is stopped while t runs its last part
+        failures.extend(f"ERROR: Benchmark {n} failed" for n in part if n == "c" and "cp314t" in interpreter)
+        slower = 1.2 if "cp314t" in interpreter else 1.0
+        return {n: BenchmarkResult(n, [slower, slower]) for n in part if not (n == "c" and slower > 1)}, 10.0
+
+    monkeypatch.setattr(performance, "pyperformance_names", lambda tag, interpreter: names)
+    monkeypatch.setattr(performance, "run_pyperformance", fake_run)
+    monkeypatch.setattr(performance, "save", lambda results: saved.append(results["benchmarks"]["bench-314-full"]))
+    results: dict = {}
+    with pytest.raises(KeyboardInterrupt):
+        performance.bench_full(results, "img", fast=True, chunk=2)
+    assert [part for _, part in calls] == [("a", "b"), ("c", "d"), ("e",), ("a", "b"), ("c", "d"), ("e",)]
+    row = results["benchmarks"]["bench-314-full"]
+    assert row["names"] == 5 and row["names_run"] == 4 and row["not_reached"] == ["e"]
+    assert list(row["per_benchmark"]) == ["a", "b", "d"] and row["missing"] == ["c"]
+    assert row["geometric_mean"] == 1.2 and row["failures"]["freethreaded"] == ["ERROR: Benchmark c failed"]
+    assert len(saved) == 5  # after each part of each build
+    text = "\n".join(performance.render_pair("bench-314-full", row))
+    assert "The run stopped after 4 of the 5 names of `pyperformance list -b all`; not reached: e." in text
