@@ -82,3 +82,60 @@ def test_the_report_is_image_over_baseline_with_significance_and_what_is_missing
     assert document["variants"]["gil"]["missing"] == ["json_loads"]
     assert document["variants"]["gil"]["geometric_mean"] == pytest.approx(row["ratio"], abs=1e-3)
     assert (document["image"], document["baseline"], document["python"]) == ("img", "base", "3.13")
+
+
+def split_by_process(name):
+    """The recorded suite as two pyperf documents: worker processes 1-5 and 6-10 (the calibration run in both),
+    like two shorter runs of one interpreter: real values whose differences are partly noise, partly drift."""
+    document = json.loads((DATA / name).read_text())
+    early, late = json.loads(json.dumps(document)), json.loads(json.dumps(document))
+    for suite, keep in ((early, slice(1, 6)), (late, slice(6, 11))):
+        for benchmark in suite["benchmarks"]:
+            benchmark["runs"] = benchmark["runs"][:1] + benchmark["runs"][keep]
+    raw = {b["metadata"]["name"]: [[v for run in s["benchmarks"][i]["runs"] for v in run.get("values", [])]
+                                   for s in (early, late)]
+           for i, b in enumerate(document["benchmarks"])}
+    return parse_pyperf(early), parse_pyperf(late), raw
+
+
+def test_two_runs_compared_benchmark_by_benchmark_on_recorded_values():
+    baseline, image, raw = split_by_process("two-benchmarks-3.13.15t.json")
+    comparison = compare(baseline, image, ("nbody", "json_loads"))
+    rows = {r.name: r for r in comparison.benchmarks}
+    assert list(rows) == ["nbody", "json_loads"]  # in the requested order
+    for name, (early, late) in raw.items():
+        assert len(early) == len(late) == 10
+        assert rows[name].ratio == pytest.approx((sum(late) / 10) / (sum(early) / 10))
+    # pyperf's test on these values: nbody drifted 12 % (t = -4.54 on 18 degrees, critical 2.101), json_loads'
+    # 9 % is within its noise (t = 0.76)
+    assert rows["nbody"].ratio == pytest.approx(1.120, abs=1e-3) and rows["nbody"].significant
+    assert rows["json_loads"].ratio == pytest.approx(0.907, abs=1e-3) and not rows["json_loads"].significant
+    assert comparison.geometric_mean == pytest.approx((1.1199922 * 0.9070146) ** 0.5)
+    assert comparison.missing == ()
+
+
+def test_the_baseline_report_counts_significant_rows_and_inverts_when_swapped():
+    baseline, image, _ = split_by_process("two-benchmarks-3.13.15t.json")
+    forward, backward = compare(baseline, image), compare(image, baseline)
+    report = BaselineReport("late", "sha256:2", "early", "sha256:1", "3.13", True, ("json_loads", "nbody"),
+                            {"freethreaded": forward}, {})
+    variant = report.to_json()["variants"]["freethreaded"]
+    assert variant["significant"] == 1
+    assert variant["geometric_mean"] == round(forward.geometric_mean, 3)
+    assert variant["per_benchmark"]["nbody"]["image"]["mean"] == image["nbody"].mean
+    assert variant["per_benchmark"]["nbody"]["baseline"]["mean"] == baseline["nbody"].mean
+    assert forward.geometric_mean * backward.geometric_mean == pytest.approx(1.0)
+    assert [r.significant for r in forward.benchmarks] == [r.significant for r in backward.benchmarks]
+
+
+def test_a_benchmark_that_ran_in_one_image_only_is_missing_and_left_out_of_the_mean():
+    baseline, image, _ = split_by_process("two-benchmarks-3.13.15t.json")
+    del image["json_loads"]
+    comparison = compare(baseline, image, ("nbody", "json_loads", "go"))
+    assert [r.name for r in comparison.benchmarks] == ["nbody"]
+    assert comparison.missing == ("go", "json_loads")
+    assert comparison.geometric_mean == pytest.approx(comparison.benchmarks[0].ratio)
+    report = BaselineReport("late", "sha256:2", "early", "sha256:1", "3.13", True, ("nbody", "json_loads", "go"),
+                            {"gil": compare({}, image, ("nbody",))}, {})
+    assert report.to_json()["variants"]["gil"] == {"geometric_mean": None, "significant": 0, "per_benchmark": {},
+                                                   "missing": ["nbody"]}
