@@ -42,7 +42,7 @@ with warnings.catch_warnings(record=True) as caught:
     try:
         importlib.import_module(module)
     except BaseException as exc:
-        result = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()[:300]}
+        result = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()}
 reenabled = []
 for warning in caught:
     text = str(warning.message)
@@ -198,7 +198,7 @@ def import_one(python: str, module: str, timeout: float) -> dict[str, Any]:
     except (ValueError, IndexError):
         crashed = f"killed by {signal.Signals(-done.returncode).name}" if done.returncode < 0 else \
             f"exit {done.returncode}"
-        return {"ok": False, "error": f"the interpreter died ({crashed}): {tail(done.stderr, 1)}"[:300]}
+        return {"ok": False, "error": f"the interpreter died ({crashed}): {tail(done.stderr, 1)}"}
 
 
 def import_all(python: str, modules: dict[str, list[str]], timeout: float) -> dict[str, dict[str, Any]]:
