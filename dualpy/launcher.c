@@ -1,7 +1,7 @@
 /*
  * dualpy launcher: one `python` that picks the GIL or the free-threaded CPython build, then execs it.
  *
- * Rules, first match wins (the README has the table):
+ * Rules, first match wins (docs/guide/launcher.md has the table):
  *   1. DUALPY_PYTHON, in uv's request syntax: 3.14, 3.14t, 3.14+freethreaded, 3.14+gil, t, gil, cp314t, ...
  *   2. -X gil=0 (free-threaded) or -X gil=1 (GIL build) among the interpreter's own options; the first
  *      -X gil wins, as in CPython

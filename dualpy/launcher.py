@@ -103,7 +103,7 @@ def render_config(interpreters: Mapping[str, str], default: Variant, default_ver
         if not any(request.rstrip("t") == version for request in interpreters):
             raise UsageError(f"launcher: default version {version} has no interpreter among "
                              f"{', '.join(sorted(interpreters, key=_request_key))}")
-    lines = ["# dualpy launcher configuration (written by dualpy; rules: see dualpy's README)",
+    lines = ["# dualpy launcher configuration (written by dualpy; rules: docs/guide/launcher.md in dualpy)",
              f"default {default.value}"]
     if version is not None:
         lines.append(f"default-version {version}")

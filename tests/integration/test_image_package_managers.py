@@ -37,7 +37,7 @@ def test_rpm_package_managers_print_one_line_and_fail_127(dual_image, manager):
     assert result.exit_code == 127
     (line,) = result.stderr.splitlines()
     assert f"'{manager}' is not in this Debian-based build image" in line
-    assert "dualpy wheels build --manylinux" in line
+    assert "dualpy wheels build --manylinux-image" in line
 
 
 def test_a_yum_or_apt_get_script_falls_through_to_apt_get(dual_image):
@@ -68,5 +68,5 @@ def test_images_build_refuses_a_base_without_apt_get(base_without_apt):
                         "--tag", "dualpy-real-projects/never-built:test", check=False)
     assert result.returncode == 2
     assert f"--base {base_without_apt} has no apt-get" in result.stderr
-    assert "dualpy wheels build --manylinux" in result.stderr
+    assert "dualpy wheels build --manylinux-image" in result.stderr
     assert not engine.image_exists("dualpy-real-projects/never-built:test")

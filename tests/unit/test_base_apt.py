@@ -35,7 +35,7 @@ def test_a_manylinux_base_is_refused_with_the_way_out(fake_engine):
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith("--base quay.io/pypa/manylinux_2_28_x86_64 has no apt-get")
-    assert "pass a Debian or Ubuntu base" in message and "dualpy wheels build --manylinux" in message
+    assert "pass a Debian or Ubuntu base" in message and "dualpy wheels build --manylinux-image" in message
     assert caught.value.return_code == 2
 
 
