@@ -15,6 +15,9 @@ Steps (by default all but bench-314-wide, in this order):
   bench-313-same     the same with dualpy's build of the distribution's version: the recipe alone, same source
   bench-314-release  `dualpy bench --suite pyperformance` on the 3.14 release image: t/GIL (goal <= 1.10) + scaling
   bench-314-fast     the same on the 3.14 fast-profile image (what `images build` makes by default)
+  bench-314-clang    `dualpy bench CLANG --baseline GCC`: clang release vs gcc release, GIL and t (goal <= 0.97)
+  bench-314-full     t/GIL over every benchmark of `pyperformance list -b all` (third-party ones included) on the
+                     clang release image, in parts of 8 names (`--side-by-side`: both builds at once, one core each)
   bench-314-wide     (not in the default run) bench-314-release with the subset widened by 23 more benchmarks that
                      need no third-party package (the C-accelerated stdlib: pickle, regex, xml, sqlite, decimal...)
   core               benchmarks/run.py's full run (launcher, images, wheels, verify) into benchmarks/results.json,
@@ -375,8 +378,8 @@ def render_pair(key: str, row: dict) -> list[str]:
                                     "vs gcc",
              "bench-314-clang-t": "3.14 release (PGO + LTO), free-threaded build: clang 19 with the tail-calling "
                                   "interpreter vs gcc",
-             "bench-314-full": "3.14 release (gcc, PGO + LTO): free-threaded vs GIL over every pyperformance "
-                               "benchmark that runs in both builds",
+             "bench-314-full": "3.14 release (clang 19, PGO + LTO: the release default): free-threaded vs GIL "
+                               "over every pyperformance benchmark that runs in both builds",
              }.get(key, key)
     geo = row["geometric_mean"]
     labels = (row["reference"]["label"], row["compared"]["label"])
@@ -526,7 +529,7 @@ def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str,
                                                  benchmarks, args.fast, PLOT),
         "bench-314-fast": lambda: bench_image(results, "bench-314-fast", FAST_314, benchmarks, args.fast, None),
         "bench-314-clang": lambda: bench_clang(results, benchmarks, args.fast),
-        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release"]["tag"], args.fast,
+        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release-clang"]["tag"], args.fast,
                                              args.side_by_side),
         "core": lambda: core(results),
         "bench-314-wide": lambda: bench_image(results, "bench-314-wide", results["builds"]["3.14-release"]["tag"],
