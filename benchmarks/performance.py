@@ -17,7 +17,8 @@ Steps (by default all but bench-314-wide, in this order):
   bench-314-fast     the same on the 3.14 fast-profile image (what `images build` makes by default)
   bench-314-clang    `dualpy bench CLANG --baseline GCC`: clang release vs gcc release, GIL and t (goal <= 0.97)
   bench-314-full     t/GIL over every benchmark of `pyperformance list -b all` (third-party ones included) on the
-                     clang release image, in parts of 8 names (`--side-by-side`: both builds at once, one core each)
+                     clang release image (or `--full-image TAG`), in parts of FULL_CHUNK names
+                     (`--side-by-side`: both builds at once, one core each)
   bench-314-wide     (not in the default run) bench-314-release with the subset widened by 23 more benchmarks that
                      need no third-party package (the C-accelerated stdlib: pickle, regex, xml, sqlite, decimal...)
   core               benchmarks/run.py's full run (launcher, images, wheels, verify) into benchmarks/results.json,
@@ -78,7 +79,7 @@ FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
 STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313",
          "bench-313-same", "bench-314-release", "bench-314-fast", "bench-314-clang", "bench-314-full", "core",
          "bench-314-wide")
-FULL_CHUNK = 8  # bench-314-full: pyperformance names per container run (about a venv's install of overhead each)
+FULL_CHUNK = 11  # bench-314-full: pyperformance names per container run (about a venv's install of overhead each)
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
 WIDER = ("pickle", "pickle_dict", "pickle_list", "unpickle", "unpickle_list", "regex_dna", "regex_effbot",
@@ -378,8 +379,8 @@ def render_pair(key: str, row: dict) -> list[str]:
                                     "vs gcc",
              "bench-314-clang-t": "3.14 release (PGO + LTO), free-threaded build: clang 19 with the tail-calling "
                                   "interpreter vs gcc",
-             "bench-314-full": "3.14 release (clang 19, PGO + LTO: the release default): free-threaded vs GIL "
-                               "over every pyperformance benchmark that runs in both builds",
+             "bench-314-full": f"3.14 in `{row['reference']['image']}`: free-threaded vs GIL over every "
+                               "pyperformance benchmark that runs in both builds",
              }.get(key, key)
     geo = row["geometric_mean"]
     labels = (row["reference"]["label"], row["compared"]["label"])
@@ -484,6 +485,8 @@ def main() -> None:
     parser.add_argument("--fast", action="store_true", help="pyperformance --fast")
     parser.add_argument("--side-by-side", action="store_true",
                         help="bench-314-full: run the GIL and the t build at once, one core each (half the time)")
+    parser.add_argument("--full-image", default=None,
+                        help="bench-314-full: this image instead of the clang release build (e.g. the fast profile)")
     parser.add_argument("--cold", action="store_true",
                         help="build without the layer cache and record those times as the cold build times")
     args = parser.parse_args()
@@ -529,8 +532,8 @@ def step_runners(results: dict, args: argparse.Namespace, benchmarks: tuple[str,
                                                  benchmarks, args.fast, PLOT),
         "bench-314-fast": lambda: bench_image(results, "bench-314-fast", FAST_314, benchmarks, args.fast, None),
         "bench-314-clang": lambda: bench_clang(results, benchmarks, args.fast),
-        "bench-314-full": lambda: bench_full(results, results["builds"]["3.14-release-clang"]["tag"], args.fast,
-                                             args.side_by_side),
+        "bench-314-full": lambda: bench_full(results, args.full_image or results["builds"]["3.14-release-clang"]["tag"],
+                                             args.fast, args.side_by_side),
         "core": lambda: core(results),
         "bench-314-wide": lambda: bench_image(results, "bench-314-wide", results["builds"]["3.14-release"]["tag"],
                                               benchmarks + WIDER, args.fast, None),
