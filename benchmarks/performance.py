@@ -379,7 +379,7 @@ def render_pair(key: str, row: dict) -> list[str]:
                                     "vs gcc",
              "bench-314-clang-t": "3.14 release (PGO + LTO), free-threaded build: clang 19 with the tail-calling "
                                   "interpreter vs gcc",
-             "bench-314-full": f"3.14 in `{row['reference']['image']}`: free-threaded vs GIL over every "
+             "bench-314-full": f"3.14 in `{row['reference'].get('image')}`: free-threaded vs GIL over every "
                                "pyperformance benchmark that runs in both builds",
              }.get(key, key)
     geo = row["geometric_mean"]
