@@ -40,6 +40,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import threading
@@ -79,6 +80,7 @@ FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
 STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313",
          "bench-313-same", "bench-314-release", "bench-314-fast", "bench-314-clang", "bench-314-full", "core",
          "bench-314-wide")
+FAILED_BENCHMARK = re.compile(r"ERROR: Benchmark (\S+) failed")
 FULL_CHUNK = 11  # bench-314-full: pyperformance names per container run (about a venv's install of overhead each)
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
@@ -293,7 +295,10 @@ def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False, 
         reached = min(len(measured[v]) for v in variants)  # parts both builds have run
         merged = {v: {k: r for part in measured[v][:reached] for k, r in part.items()} for v in variants}
         names_run = [n for part in parts[:reached] for n in part]
-        comparison = compare(merged[Variant.GIL], merged[Variant.FREETHREADED], names_run)
+        # Not requested names: pyperformance's names and its results' differ (argparse runs as many_optionals and
+        # subparsers); what did not run is what its error lines name and what one build alone measured.
+        comparison = compare(merged[Variant.GIL], merged[Variant.FREETHREADED])
+        failed = {m.group(1) for v in variants for line in failures[v] if (m := FAILED_BENCHMARK.search(line))}
         results.setdefault("benchmarks", {})["bench-314-full"] = {
             "kind": "pair", "started": started, "load_average_at_start": load_before,
             "reference": {"label": "GIL", "image": tag, "python": interpreters[Variant.GIL],
@@ -302,7 +307,8 @@ def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False, 
                          "seconds": round(seconds[Variant.FREETHREADED])},
             "pyperformance": PYPERFORMANCE_VERSION, "fast": fast, "side_by_side": side_by_side,
             "names": len(names), "names_run": len(names_run), "not_reached": list(names[len(names_run):]),
-            "failures": {v.value: failures[v] for v in variants}, **comparison.to_json()}
+            "failures": {v.value: failures[v] for v in variants}, **comparison.to_json(),
+            "missing": sorted({*comparison.missing, *failed})}
         save(results)
 
     def run(variant: Variant) -> None:

@@ -102,9 +102,12 @@ def test_the_full_run_goes_in_parts_and_a_stopped_run_keeps_what_both_builds_mea
         calls.append((interpreter, part))
         if "cp314t" in interpreter and part == ("e",):
             raise KeyboardInterrupt  # the run is stopped while t runs its last part
-        failures.extend(f"ERROR: Benchmark {n} failed" for n in part if n == "c" and "cp314t" in interpreter)
+        failures.extend(f"ERROR: Benchmark {n} failed: Benchmark died" for n in part
+                        if n == "b" or (n == "c" and "cp314t" in interpreter))
         slower = 1.2 if "cp314t" in interpreter else 1.0
-        return {n: BenchmarkResult(n, [slower, slower]) for n in part if not (n == "c" and slower > 1)}, 10.0
+        renamed = {"d": "d_results_name"}  # pyperformance's argparse runs as many_optionals and subparsers
+        return {renamed.get(n, n): BenchmarkResult(n, [slower, slower]) for n in part
+                if n != "b" and not (n == "c" and slower > 1)}, 10.0
 
     monkeypatch.setattr(performance, "pyperformance_names", lambda tag, interpreter: names)
     monkeypatch.setattr(performance, "run_pyperformance", fake_run)
@@ -115,8 +118,11 @@ def test_the_full_run_goes_in_parts_and_a_stopped_run_keeps_what_both_builds_mea
     assert [part for _, part in calls] == [("a", "b"), ("c", "d"), ("e",), ("a", "b"), ("c", "d"), ("e",)]
     row = results["benchmarks"]["bench-314-full"]
     assert row["names"] == 5 and row["names_run"] == 4 and row["not_reached"] == ["e"]
-    assert list(row["per_benchmark"]) == ["a", "b", "d"] and row["missing"] == ["c"]
-    assert row["geometric_mean"] == 1.2 and row["failures"]["freethreaded"] == ["ERROR: Benchmark c failed"]
+    assert list(row["per_benchmark"]) == ["a", "d_results_name"]
+    assert row["missing"] == ["b", "c"]  # failed in both builds; measured in one only
+    assert row["geometric_mean"] == 1.2
+    assert row["failures"]["freethreaded"] == ["ERROR: Benchmark b failed: Benchmark died",
+                                               "ERROR: Benchmark c failed: Benchmark died"]
     assert len(saved) == 5  # after each part of each build
     text = "\n".join(performance.render_pair("bench-314-full", row))
     assert "The run stopped after 4 of the 5 names of `pyperformance list -b all`; not reached: e." in text
