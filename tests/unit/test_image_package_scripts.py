@@ -100,7 +100,8 @@ def test_rpm_package_managers_fail_with_one_line_naming_the_way_out(tmp_path: Pa
     lines = result.stderr.splitlines()
     assert len(lines) == 1
     assert f"'{name}' is not in this Debian-based build image" in lines[0]
-    assert "dualpy wheels build --manylinux-image" in lines[0] and f"change the script's {name} line to apt-get" in lines[0]
+    assert "dualpy wheels build --manylinux-image" in lines[0]
+    assert f"change the script's {name} line to apt-get" in lines[0]
     direct = subprocess.run([str(link), "install", "x"], capture_output=True, text=True)
     assert direct.returncode == 127
 
