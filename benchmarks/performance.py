@@ -40,7 +40,6 @@ import gzip
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 import threading
@@ -64,7 +63,7 @@ from dualpy.bench.pyperformance import (  # noqa: E402
     format_timing,
     select_benchmarks,
 )
-from dualpy.bench.run import plot, pyperformance_names, pyplot, run_bench, run_pyperformance  # noqa: E402
+from dualpy.bench.run import failed_benchmarks, plot, pyperformance_names, pyplot, run_bench, run_pyperformance  # noqa: E402
 from dualpy.files import atomic_write_text  # noqa: E402
 from dualpy.images import base, build_image  # noqa: E402
 from dualpy.sources.recipes import find_release  # noqa: E402
@@ -80,7 +79,6 @@ FAST_314 = "dualpy/cpython:3.14.7"  # the default (fast) profile image
 STEPS = ("build-313", "build-314", "build-314-clang", "anchor", "build-313-same", "runtime", "bench-313",
          "bench-313-same", "bench-314-release", "bench-314-fast", "bench-314-clang", "bench-314-full", "core",
          "bench-314-wide")
-FAILED_BENCHMARK = re.compile(r"ERROR: Benchmark (\S+) failed")
 FULL_CHUNK = 11  # bench-314-full: pyperformance names per container run (about a venv's install of overhead each)
 DEFAULT_STEPS = STEPS[:-1]
 # Stdlib-only pyperformance benchmarks beyond the default subset, most of their time in C (bench-314-wide).
@@ -298,7 +296,7 @@ def bench_full(results: dict, tag: str, fast: bool, side_by_side: bool = False, 
         # Not requested names: pyperformance's names and its results' differ (argparse runs as many_optionals and
         # subparsers); what did not run is what its error lines name and what one build alone measured.
         comparison = compare(merged[Variant.GIL], merged[Variant.FREETHREADED])
-        failed = {m.group(1) for v in variants for line in failures[v] if (m := FAILED_BENCHMARK.search(line))}
+        failed = {name for v in variants for name in failed_benchmarks(failures[v])}
         results.setdefault("benchmarks", {})["bench-314-full"] = {
             "kind": "pair", "started": started, "load_average_at_start": load_before,
             "reference": {"label": "GIL", "image": tag, "python": interpreters[Variant.GIL],

@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import os
+import re
 import statistics
 import time
 from collections.abc import Mapping
@@ -252,11 +253,19 @@ def pip_access() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     return volumes, container_environment(settings, root=HOST_ROOT)
 
 
+_FAILED_BENCHMARK = re.compile(r"ERROR: Benchmark (\S+) failed")
+
+
 def pyperformance_failures(log: str) -> list[str]:
     """The lines of pyperformance's output that say a benchmark or its install failed, in order, once each (pure)."""
     markers = ("ERROR", "failed", "Failed", "error:")
     return list(dict.fromkeys(line.strip() for line in log.splitlines()
                               if any(m in line for m in markers) and line.strip()))
+
+
+def failed_benchmarks(failures: list[str]) -> set[str]:
+    """The benchmark names pyperformance's error lines (pyperformance_failures) say failed (pure)."""
+    return {m.group(1) for line in failures if (m := _FAILED_BENCHMARK.search(line))}
 
 
 def pyperformance_names(tag: str, interpreter: str, group: str = "all") -> tuple[str, ...]:

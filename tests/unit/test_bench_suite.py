@@ -17,7 +17,7 @@ from dualpy.bench.pyperformance import (
     t_critical,
     t_score,
 )
-from dualpy.bench.run import BenchSummary, KernelRatio, kernel_warnings
+from dualpy.bench.run import BenchSummary, KernelRatio, failed_benchmarks, kernel_warnings, pyperformance_failures
 from dualpy.errors import UsageError
 
 DATA = Path(__file__).parent / "data" / "pyperf"
@@ -154,3 +154,18 @@ def test_a_suite_run_becomes_the_overall_ratio_and_keeps_the_contract():
     without = BenchReport("i", "sha256:x", 2, 2, 1, "3.13.15", summarize(raw, raw), {"gil": raw}).to_json()
     assert without["single_thread_ratio"]["source"] == "kernels" and "suite" not in without
     assert without["warnings"][0].startswith("--repeat 1")
+
+
+def test_pyperformance_error_lines_and_the_benchmarks_they_name():
+    # lines as pyperformance 1.14.0 printed them for the t build of 3.14.7 (benchmarks/results-performance.json)
+    log = "\n".join([
+        "[ 3/11] asyncio_tcp...", "ERROR: Benchmark asyncio_tcp failed: Benchmark died",
+        "Traceback (most recent call last):", "RuntimeError: /tmp/v/bin/python failed with exit code 1",
+        "ERROR: Benchmark asyncio_tcp_ssl failed: Benchmark died", "  ", "Command failed with exit code 1",
+        "ERROR: Benchmark asyncio_tcp failed: Benchmark died", "ok: many_optionals"])
+    lines = pyperformance_failures(log)
+    assert lines == ["ERROR: Benchmark asyncio_tcp failed: Benchmark died",
+                     "RuntimeError: /tmp/v/bin/python failed with exit code 1",
+                     "ERROR: Benchmark asyncio_tcp_ssl failed: Benchmark died", "Command failed with exit code 1"]
+    assert failed_benchmarks(lines) == {"asyncio_tcp", "asyncio_tcp_ssl"}
+    assert failed_benchmarks(["Command failed with exit code 1"]) == set()
