@@ -64,8 +64,10 @@ from dualpy.bench.pyperformance import (  # noqa: E402
     select_benchmarks,
 )
 from dualpy.bench.run import failed_benchmarks, plot, pyperformance_names, pyplot, run_bench, run_pyperformance  # noqa: E402
+from dualpy.errors import DualpyError  # noqa: E402
 from dualpy.files import atomic_write_text  # noqa: E402
 from dualpy.images import base, build_image  # noqa: E402
+from dualpy.images.registry import ImageReference  # noqa: E402
 from dualpy.sources.recipes import find_release  # noqa: E402
 from dualpy.tags import PythonMinor, PythonTarget, Variant  # noqa: E402
 
@@ -501,6 +503,12 @@ def main() -> None:
     lock = Path(args.lock) if args.lock else None
     if lock and (not lock.parent.is_dir() or (lock.exists() and not lock.is_file())):
         parser.error(f"--lock {args.lock!r} must be a regular file in an existing directory (it is created if absent)")
+    if args.full_image:  # checked now, not after the builds before it
+        try:
+            ImageReference.parse(args.full_image)
+            engine.image_facts(args.full_image)
+        except DualpyError as error:
+            parser.error(f"--full-image: {error}")
     if "bench-314-release" in steps:
         pyplot()  # matplotlib missing is said now, not after the builds
     benchmarks = select_benchmarks(args.benchmarks) if args.benchmarks else DEFAULT_BENCHMARKS
@@ -508,7 +516,10 @@ def main() -> None:
     runners = step_runners(results, args, benchmarks)
     for step in steps:
         console.step(f"performance: {step}")
-        runners[step]()
+        try:
+            runners[step]()
+        except DualpyError as error:  # the steps before it are saved
+            sys.exit(f"performance: step {step} failed: {error}")
         save(results)
 
 
