@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +10,9 @@ from dualpy.engine import _client
 from dualpy.engine.images import image_exists
 from dualpy.errors import EngineUnavailable, image_absent
 from dualpy.tags import python_named_by
+
+REMOVAL_TIMEOUT_SECONDS = 60
+REMOVAL_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,26 @@ def list_containers(label: str) -> tuple[ContainerFacts, ...]:
     )
 
 
-def remove_containers(label: str) -> int:
-    """Force-remove every container (running or not) carrying label ("key=value"); return how many went.
+def remove_containers(label: str, timeout: float = REMOVAL_TIMEOUT_SECONDS) -> tuple[ContainerFacts, ...]:
+    """Force-remove every container (running or not) carrying label ("key=value"), waiting until the engine
+    lists none; return those still listed when timeout ran out.
 
     Quiet when the engine is gone or a container was removed meanwhile: this is clean-up after an interrupt.
+    The engine may still be finishing a removal its owner began, or a creation whose client was killed
+    mid-request, so one empty listing is not trusted until a second, a moment later, agrees.
     """
     gone: tuple[type[BaseException], ...] = (EngineUnavailable, *_client.engine_errors())
-    try:
-        leftovers = list_containers(label)
-    except gone:  # the engine is gone: nothing it could still run for us
-        return 0
-    return sum(_remove_container(c.id, force=True) for c in leftovers)
+    deadline = time.monotonic() + timeout
+    empty_listings = 0
+    while True:
+        try:
+            leftovers = list_containers(label)
+        except gone:  # the engine is gone: nothing it could still run for us
+            return ()
+        empty_listings = 0 if leftovers else empty_listings + 1
+        if empty_listings == 2 or time.monotonic() > deadline:
+            return leftovers
+        for container in leftovers:
+            if container.status != "removing":  # a removal under way answers 409 to another
+                _remove_container(container.id, force=True)
+        time.sleep(REMOVAL_POLL_SECONDS)

@@ -167,7 +167,11 @@ def run_cibuildwheel(python: Path, project: Path, processes: list[CibuildwheelPr
             if process.popen and process.code is None:
                 process.progress.finish("interrupted")
                 _stop(process.popen)
-        engine.remove_containers(f"{RUN_LABEL}={run_token}")  # those cibuildwheel could not remove itself
+        label = f"{RUN_LABEL}={run_token}"
+        if leftovers := engine.remove_containers(label):  # those cibuildwheel could not remove itself
+            names = ", ".join(container.name for container in leftovers)
+            console.warn(f"build containers still there after the interrupt: {names}; remove them with "
+                         f"`docker rm --force $(docker ps --all --quiet --filter label={label})`")
         raise
 
 

@@ -78,4 +78,48 @@ def test_remove_containers_is_quiet_without_an_engine(monkeypatch):
         raise EngineUnavailable("no Docker engine answers")
 
     monkeypatch.setattr(engine._client, "client", down)
-    assert engine.remove_containers("io.dualpy.wheels-run=x") == 0
+    assert engine.remove_containers("io.dualpy.wheels-run=x") == ()
+
+
+class FakeContainers:
+    """An engine that is still finishing work when the clean-up starts: one container is being removed by its
+    owner, another appears only after the first listing (its creation was in flight)."""
+
+    def __init__(self):
+        self.present = {"a": "removing"}
+        self.listings = 0
+        self.removed = []
+
+    def list(self, all, filters):
+        assert all and filters == {"label": "io.dualpy.wheels-run=x"}  # stopped containers count too
+        self.listings += 1
+        if self.listings == 3:
+            self.present.pop("a", None)  # its owner's removal finished
+        if self.listings == 4:
+            self.present["b"] = "created"  # a create whose client was killed mid-request
+        return [SimpleNamespace(id=i, name=f"cibuildwheel-{i}", status=s, labels={}) for i, s in self.present.items()]
+
+    def get(self, container_id):
+        def remove(force):
+            assert self.present[container_id] != "removing"  # the engine would answer 409
+            self.removed.append(container_id)
+            del self.present[container_id]
+
+        return SimpleNamespace(remove=remove)
+
+
+def test_remove_containers_waits_for_removals_and_late_creations(monkeypatch):
+    containers_api = FakeContainers()
+    monkeypatch.setattr(engine._client, "client", lambda: SimpleNamespace(containers=containers_api))
+    monkeypatch.setattr(containers, "REMOVAL_POLL_SECONDS", 0)
+    assert engine.remove_containers("io.dualpy.wheels-run=x") == ()
+    assert containers_api.removed == ["b"] and containers_api.present == {}
+
+
+def test_remove_containers_names_what_outlived_the_timeout(monkeypatch):
+    containers_api = FakeContainers()
+    containers_api.listings = -1000  # the owner's removal never finishes
+    monkeypatch.setattr(engine._client, "client", lambda: SimpleNamespace(containers=containers_api))
+    monkeypatch.setattr(containers, "REMOVAL_POLL_SECONDS", 0)
+    left = engine.remove_containers("io.dualpy.wheels-run=x", timeout=0.05)
+    assert [(c.name, c.status) for c in left] == [("cibuildwheel-a", "removing")]

@@ -71,7 +71,7 @@ def _processes(tmp_path, env):
 def test_an_interrupt_stops_every_cibuildwheel_so_each_removes_its_container(tmp_path, monkeypatch):
     env = _fake_cibuildwheel(tmp_path, FAKE_CIBUILDWHEEL)
     removed = []
-    monkeypatch.setattr(runner.engine, "remove_containers", lambda label: removed.append(label) or 0)
+    monkeypatch.setattr(runner.engine, "remove_containers", lambda label: removed.append(label) or ())
     processes, log = _processes(tmp_path, env)
     sigterm_handler = signal.getsignal(signal.SIGTERM)
 
