@@ -26,7 +26,7 @@ from dualpy.bench.pyperformance import (
 from dualpy.errors import ContainerFailed, UsageError
 from dualpy.images import LABEL_PREFIX, image_targets
 from dualpy.pipconfig import container_environment, container_mounts, host_pip_settings
-from dualpy.probes import probe_report, probe_source
+from dualpy.probes import output_tail, probe_report, probe_source
 from dualpy.tags import PythonMinor, PythonTarget, Variant
 
 SCHEMA_VERSION = 1
@@ -268,12 +268,16 @@ def failed_benchmarks(failures: list[str]) -> set[str]:
     return {m.group(1) for line in failures if (m := _FAILED_BENCHMARK.search(line))}
 
 
+def _pyperformance_probe(tag: str, interpreter: str, request: Mapping[str, Any]) -> engine.RunResult:
+    """The pyperformance probe run under one interpreter of an image, with the host's index settings."""
+    volumes, env = pip_access()
+    return engine.run(tag, [interpreter, "-c", probe_source("pyperformance_run"), json.dumps(request)],
+                      volumes=volumes, environment=env, entrypoint=[])
+
+
 def pyperformance_names(tag: str, interpreter: str, group: str = "all") -> tuple[str, ...]:
     """The benchmark names pyperformance's group holds (`pyperformance list -b GROUP`), from a venv of interpreter."""
-    volumes, env = pip_access()
-    request = {"version": PYPERFORMANCE_VERSION, "list": group}
-    result = engine.run(tag, [interpreter, "-c", probe_source("pyperformance_run"), json.dumps(request)],
-                        volumes=volumes, environment=env, entrypoint=[])
+    result = _pyperformance_probe(tag, interpreter, {"version": PYPERFORMANCE_VERSION, "list": group})
     names = probe_report(result, f"pyperformance list -b {group} under {interpreter} in {tag}")["benchmarks"]
     if not names:
         raise ContainerFailed(f"pyperformance {PYPERFORMANCE_VERSION} lists no benchmark in the group {group!r}")
@@ -287,7 +291,7 @@ def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], f
     Returns each benchmark's timed values and the wall time (install + run). Any image with a Python >= 3.9 and
     its venv module works (dualpy's, or a distribution's python3 for comparison).
     """
-    volumes, env = pip_access()
+    _, env = pip_access()
     # pyperformance's benchmark venvs start from a clean environment: these variables must be passed on.
     request = {"version": PYPERFORMANCE_VERSION, "benchmarks": list(benchmarks), "fast": fast,
                "inherit": sorted({*env, "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CERT",
@@ -295,12 +299,11 @@ def run_pyperformance(tag: str, interpreter: str, benchmarks: tuple[str, ...], f
     console.step(f"pyperformance {PYPERFORMANCE_VERSION}{f' under {label}' if label else ''}: {interpreter}, "
                  f"{len(benchmarks)} benchmarks{' (--fast)' if fast else ''}")
     started = time.monotonic()
-    result = engine.run(tag, [interpreter, "-c", probe_source("pyperformance_run"), json.dumps(request)],
-                        volumes=volumes, environment=env, entrypoint=[])
+    result = _pyperformance_probe(tag, interpreter, request)
     lines = result.stdout.strip().splitlines()
-    if not lines or not lines[-1].startswith("{"):
+    if not lines or not lines[-1].startswith("{"):  # a failed benchmark alone still ends in a report
         raise ContainerFailed(f"pyperformance failed under {interpreter} in {tag} (exit {result.exit_code}): "
-                              f"{' / '.join(result.stderr.strip().splitlines()[-3:])[-300:]}")
+                              f"{output_tail(result.stderr or result.stdout)}")
     results = parse_pyperf(json.loads(lines[-1]))
     if failures is not None:  # what could not run, and pyperformance's own words why
         failures.extend(pyperformance_failures(result.stderr))

@@ -31,15 +31,15 @@ def probe_report(run: ProbeRun, what: str, failure: type[DualpyError] = Containe
     what names the probe and where it ran ("the verify probe under /opt/python/.../python in IMAGE").
     """
     if run.exit_code != 0:
-        raise failure(f"{what} failed (exit {run.exit_code}): {_tail(run.stderr or run.stdout)}")
+        raise failure(f"{what} failed (exit {run.exit_code}): {output_tail(run.stderr or run.stdout)}")
     lines = run.stdout.strip().splitlines()
     try:
         return json.loads(lines[-1])
     except (IndexError, ValueError):
-        raise failure(f"{what} printed no report: {_tail(run.stderr or run.stdout)}") from None
+        raise failure(f"{what} printed no report: {output_tail(run.stderr or run.stdout)}") from None
 
 
-def _tail(output: str) -> str:
+def output_tail(output: str) -> str:
     """The last lines of a container's output, on one line (an error message is one line); "…" marks a cut."""
     text = " / ".join(line.strip() for line in output.strip().splitlines()[-3:])
     return ("…" + text[-300:] if len(text) > 300 else text) or "no output"

@@ -169,3 +169,18 @@ def test_pyperformance_error_lines_and_the_benchmarks_they_name():
                      "ERROR: Benchmark asyncio_tcp_ssl failed: Benchmark died", "Command failed with exit code 1"]
     assert failed_benchmarks(lines) == {"asyncio_tcp", "asyncio_tcp_ssl"}
     assert failed_benchmarks(["Command failed with exit code 1"]) == set()
+
+
+def test_a_pyperformance_run_without_a_report_is_one_line_that_marks_its_cut(monkeypatch):
+    from dualpy import engine
+    from dualpy.bench import run
+    from dualpy.errors import ContainerFailed
+
+    stderr = "Collecting pyperformance\n" + "x" * 500 + "\nERROR: No matching distribution found for pyperf\n"
+    monkeypatch.setattr(run, "pip_access", lambda: ({}, {}))
+    monkeypatch.setattr(run.engine, "run", lambda *args, **kwargs: engine.RunResult(1, "", stderr))
+    with pytest.raises(ContainerFailed) as failed:
+        run.run_pyperformance("img:1", "/opt/python/cp314-cp314t/bin/python", ("nbody",), fast=True)
+    message = str(failed.value)
+    assert "\n" not in message and "(exit 1): …" in message
+    assert message.endswith("ERROR: No matching distribution found for pyperf")
