@@ -33,26 +33,6 @@ SKIPPED_TOP_LEVEL = {"test", "tests", "testing", "docs", "examples", "benchmarks
 TEST_DIR_NAMES = ("tests", "test", "testing")
 EXTENSION_RE = re.compile(r"\.(?:cpython-[^./]+\.|abi3\.)?so$")
 
-IMPORT_CHILD = r"""
-import importlib, json, re, sys, traceback, warnings
-module = sys.argv[1]
-result = {"ok": True}
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        importlib.import_module(module)
-    except BaseException as exc:
-        result = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()}
-reenabled = []
-for warning in caught:
-    text = str(warning.message)
-    if "GIL" in text and "enabled" in text:
-        found = re.search(r"load module '([^']+)'", text)
-        reenabled.append(found.group(1) if found else module)
-result["gil_enabled"] = getattr(sys, "_is_gil_enabled", lambda: True)()
-result["gil_reenabled_by"] = reenabled
-print(json.dumps(result))
-"""
 
 DISTRIBUTIONS_CHILD = r"""
 import importlib.metadata, json
@@ -186,10 +166,11 @@ def install(base: str, target: str, paths: dict[str, str], timeout: float) -> di
     return results
 
 
-def import_one(python: str, module: str, timeout: float) -> dict[str, Any]:
+def import_one(python: str, module: str, timeout: float, child: str) -> dict[str, Any]:
+    """Import one module in a fresh interpreter (child: import_child.py's source); its result, or how it died."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONPATH", "PYTHONWARNINGS")}
     try:
-        done = subprocess.run([python, "-c", IMPORT_CHILD, module], capture_output=True, text=True,
+        done = subprocess.run([python, "-c", child, module], capture_output=True, text=True,
                               timeout=timeout, cwd="/tmp", env=env)
     except subprocess.TimeoutExpired:
         return {"ok": False, "timeout": timeout}
@@ -201,12 +182,12 @@ def import_one(python: str, module: str, timeout: float) -> dict[str, Any]:
         return {"ok": False, "error": f"the interpreter died ({crashed}): {tail(done.stderr, 1)}"}
 
 
-def import_all(python: str, modules: dict[str, list[str]], timeout: float) -> dict[str, dict[str, Any]]:
+def import_all(python: str, modules: dict[str, list[str]], timeout: float, child: str) -> dict[str, dict[str, Any]]:
     """Each module imported in its own fresh interpreter, a few at a time: name -> module -> result."""
     jobs = [(name, module) for name, names in modules.items() for module in names]
     results: dict[str, dict[str, Any]] = {name: {} for name in modules}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {pool.submit(import_one, python, module, timeout): (name, module) for name, module in jobs}
+        futures = {pool.submit(import_one, python, module, timeout, child): (name, module) for name, module in jobs}
         for future in concurrent.futures.as_completed(futures):
             name, module = futures[future]
             results[name][module] = future.result()
@@ -332,7 +313,7 @@ def main() -> None:
                          "requested": bool(item.get("requested")), "file": filename_of(item["download_info"]["url"]),
                          "classifiers": item["metadata"].get("classifier", []), "build": built.get(name),
                          "install": installed.get(name), "modules": modules[name]})
-    imports = import_all(target, modules, float(request.get("import_timeout", 60)))
+    imports = import_all(target, modules, float(request.get("import_timeout", 60)), request["import_child"])
     phase("import")
     for package in packages:
         package["imports"] = imports.get(package["name"], {})
@@ -346,7 +327,8 @@ def main() -> None:
                    timeout)
         report["gil_install"] = {"ok": done["returncode"] == 0, "output": tail(done["output"], 5)}
         if done["returncode"] == 0:
-            twin_imports = import_all(twin, failed, float(request.get("import_timeout", 60)))
+            twin_imports = import_all(twin, failed, float(request.get("import_timeout", 60)),
+                                      request["import_child"])
             for package in names:
                 package["gil_imports"] = twin_imports.get(package["name"], {})
     phase("gil-twin")

@@ -19,30 +19,6 @@ from packaging.utils import parse_wheel_filename
 
 FIRST_ABI3T = (3, 15)  # PEP 803: the stable ABI of free-threaded builds
 
-# One module per interpreter: a module imported after another cannot be told apart from it, and the GIL state read
-# after each import names the module that re-enabled it.
-IMPORT_CHILD = r"""
-import importlib, json, re, sys, traceback, warnings
-module = sys.argv[1]
-result = {"ok": True}
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        importlib.import_module(module)
-    except BaseException as exc:
-        result = {"ok": False, "error": traceback.format_exception_only(type(exc), exc)[-1].strip()}
-        if isinstance(exc, ModuleNotFoundError) and exc.name:
-            result["missing"] = exc.name
-reenabled = []
-for warning in caught:
-    text = str(warning.message)
-    if "GIL" in text and "enabled" in text:
-        found = re.search(r"load module '([^']+)'", text)
-        reenabled.append(found.group(1) if found else module)
-result["gil_enabled"] = getattr(sys, "_is_gil_enabled", lambda: True)()
-result["gil_reenabled_by"] = reenabled
-print(json.dumps(result))
-"""
 IMPORT_TIMEOUT = 300  # seconds for one module's import: a hang becomes that module's failure, not the run's
 
 
@@ -68,10 +44,10 @@ def import_plan(wheel: dict[str, Any]) -> list[str]:
     return modules
 
 
-def import_one(python: str, module: str, env: dict[str, str]) -> dict[str, Any]:
-    """Import one module in a fresh interpreter; its result, or how the interpreter died."""
+def import_one(python: str, module: str, env: dict[str, str], child: str) -> dict[str, Any]:
+    """Import one module in a fresh interpreter (child: import_child.py's source); its result, or how it died."""
     try:
-        done = subprocess.run([python, "-c", IMPORT_CHILD, module], capture_output=True, text=True, cwd="/tmp",
+        done = subprocess.run([python, "-c", child, module], capture_output=True, text=True, cwd="/tmp",
                               env=env, timeout=IMPORT_TIMEOUT)
     except subprocess.TimeoutExpired:
         return {"ok": False, "crashed": True, "returncode": None,
@@ -119,7 +95,8 @@ def check(wheel: dict[str, Any], index: int, request: dict[str, Any], supported:
         deps = subprocess.run([*pip, "--find-links", request["wheelhouse"], path], capture_output=True, text=True)
         result["dependencies"] = {"ok": deps.returncode == 0, "output": tail(deps.stdout + deps.stderr)}
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_GIL", "PYTHONPATH")}
-    result["import"] = {module: import_one(python, module, env) for module in import_plan(wheel)}
+    result["import"] = {module: import_one(python, module, env, request["import_child"])
+                        for module in import_plan(wheel)}
     if request.get("test_command"):
         env["PATH"] = str(Path(venv) / "bin") + ":" + env.get("PATH", "")
         env["VIRTUAL_ENV"] = venv

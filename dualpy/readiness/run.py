@@ -75,7 +75,8 @@ def run_readiness(dependencies: DependencySet, image: str, minor: PythonMinor, *
     """Resolve, build, install and import the set in one container of image; judge every distribution."""
     started = time.monotonic()
     freethreaded, gil = interpreters_for(image_interpreters(image), minor, image)
-    request = {"requirements": [str(r) for r in dependencies.requested],
+    request = {"import_child": probe_source("import_child"),
+               "requirements": [str(r) for r in dependencies.requested],
                "constraints": [str(r) for r in dependencies.constraints],
                "freethreaded": freethreaded, "gil": gil, "import_timeout": import_timeout,
                "build_timeout": build_timeout,

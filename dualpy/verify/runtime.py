@@ -55,6 +55,7 @@ def check_wheels_in_image(
     if not interpreters:
         raise UsageError(f"{tag} has no /opt/python/cp3*-cp3* interpreter: is it a dualpy image?")
     request = {
+        "import_child": probe_source("import_child"),
         "wheelhouse": WHEELHOUSE_MOUNT,
         "with_deps": with_deps,
         "test_command": test_command,

@@ -183,3 +183,25 @@ def test_long_details_are_cut_with_an_ellipsis_and_kept_whole_in_json() -> None:
     assert to_json(report)["results"][0]["message"] == "y" * 300
     junit = to_junit(report)
     assert 'message="' + "y" * 499 + '…"' in junit or 'message="' + "y" * 300 + '"' in junit
+
+
+def test_the_import_child_names_a_missing_module_and_reads_the_gil_after_the_import(tmp_path):
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from dualpy.probes import probe_source  # noqa: PLC0415
+
+    (tmp_path / "needs_absent.py").write_text("import dualpy_absent_dependency\n")
+    child = probe_source("import_child")
+
+    def imported(module: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", child, module], capture_output=True, text=True, check=True,
+                              cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+        return json.loads(done.stdout)
+
+    ok = imported("json")
+    assert ok["ok"] is True and ok["gil_reenabled_by"] == []
+    assert ok["gil_enabled"] is getattr(sys, "_is_gil_enabled", lambda: True)()
+    missing = imported("needs_absent")
+    assert missing["ok"] is False and missing["missing"] == "dualpy_absent_dependency"
+    assert missing["error"] == "ModuleNotFoundError: No module named 'dualpy_absent_dependency'"
