@@ -24,7 +24,13 @@ from dualpy.verify.auditors import audit_abi3
 from dualpy.verify.model import Status
 from dualpy.wheels.cibw import venv_python
 from dualpy.wheels.compiler import prepare_floor
-from dualpy.wheels.diagnose import cibuildwheel_error, compile_error, missing_header, unreachable_download
+from dualpy.wheels.diagnose import (
+    cibuildwheel_error,
+    compile_error,
+    failed_test,
+    missing_header,
+    unreachable_download,
+)
 from dualpy.wheels.floor import excess_message, floor_data, floor_excesses, log_failure
 from dualpy.wheels.manifest import WheelRecord, describe_wheel, wheel_python, write_manifest
 from dualpy.wheels.options import (
@@ -217,6 +223,9 @@ def _build_failed(process: CibuildwheelProcess, log_path: Path) -> BuildFailed:
                  "(its -dev package) with --system-packages or [tool.dualpy] system-packages")
     elif error := compile_error(lines):
         cause = f": its C extension did not compile ({error})"
+    elif test_said := failed_test(lines, process.progress.prefix):
+        cause = (f": the wheel built, but the project's test-command failed ({test_said}); the test output is in the "
+                 "log")
     elif said := cibuildwheel_error(lines):
         cause = f": {said}"
     return BuildFailed(f"cibuildwheel {process.plan.release.version} failed (exit {process.code}) building "

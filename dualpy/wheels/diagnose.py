@@ -1,4 +1,5 @@
-"""What a failed build's log says went wrong, in one line: an unreachable download, a missing C header (pure)."""
+"""What a failed build's log says went wrong, in one line: an unreachable download, a missing C header, a failed
+test-command (pure)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ _FELL_BACK = re.compile(r"does not look like a platform wheel|falling back to (?
 
 
 _CIBW_ERROR = re.compile(r"cibuildwheel: error: (.+?)\s*$")
+_TEST_STEP = "Testing wheel..."
+# What a test run says last when it fails: pytest's "ERROR: …", "FAILED …" and "E   …" lines, unittest's "FAILED
+# (failures=1)", and the last line of a Python traceback ("ModuleNotFoundError: …"); "make: *** … Error 2" is not.
+_TEST_ERROR = re.compile(r"^(?:ERROR\b|FAILED\b|E {3}|error:|"
+                         r"(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Failure)\b)")
+MESSAGE_LIMIT = 300
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _shortened(text: str) -> str:
+    return text[:MESSAGE_LIMIT] + "…" if len(text) > MESSAGE_LIMIT else text
 
 
 def cibuildwheel_error(lines: Sequence[str]) -> str | None:
@@ -30,7 +42,23 @@ def cibuildwheel_error(lines: Sequence[str]) -> str | None:
     for line in lines:
         if match := _CIBW_ERROR.search(line):
             found = match[1]
-    return None if found is None else (found[:300] + "…" if len(found) > 300 else found)
+    return None if found is None else _shortened(found)
+
+
+def failed_test(lines: Sequence[str], prefix: str = "") -> str | None:
+    """The last error line of the test step's output when that step is the one cibuildwheel says failed; None when
+    another step failed or the output names no error. prefix picks one process's lines from a shared log."""
+    own = [ANSI_ESCAPE.sub("", line.removeprefix(prefix)).strip() for line in lines if line.startswith(prefix)]
+    failed_at = next((i for i in range(len(own) - 1, -1, -1) if _CIBW_ERROR.search(own[i])), None)
+    if failed_at is None:
+        return None
+    last_error = None
+    for line in reversed(own[:failed_at]):
+        if step := _STEP.match(line):
+            return _shortened(last_error) if step[1] == _TEST_STEP and last_error else None
+        if last_error is None and _TEST_ERROR.match(line):
+            last_error = line
+    return None
 
 
 def compile_error(lines: Sequence[str]) -> str | None:

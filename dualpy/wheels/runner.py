@@ -18,6 +18,7 @@ from typing import IO, Any
 from dualpy import console, engine
 from dualpy.errors import ConfigurationError
 from dualpy.signals import terminate_as_interrupt
+from dualpy.wheels.diagnose import ANSI_ESCAPE
 from dualpy.wheels.floor import REPORT_MARKER
 from dualpy.wheels.options import RUN_LABEL
 from dualpy.wheels.plan import BuildPlan
@@ -29,7 +30,6 @@ CONFIGURATION_ERROR_EXIT = 2
 NOTHING_SELECTED_EXIT = 3
 PURE_PYTHON_EXIT = 5
 STOP_TIMEOUT_SECONDS = 20  # how long cibuildwheel gets to remove its container after SIGINT
-_ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _BUILDING_RE = re.compile(r"^Building (\S+) wheel$")
 _FINISHED_RE = re.compile(r"^(?:✓|done) (\S+) finished in ")  # "done" when stdout cannot take unicode
 
@@ -53,7 +53,7 @@ class CibuildwheelOutput:
         """Log one line of output; report an identifier starting or finishing."""
         with self.lock:
             self.log.write(self.prefix + line)
-        text = _ANSI_RE.sub("", line).rstrip()
+        text = ANSI_ESCAPE.sub("", line).rstrip()
         self.tail.append(text)
         text = text.strip()
         if text.startswith(REPORT_MARKER):
@@ -200,5 +200,5 @@ def selected_identifiers(python: Path, project: Project, env: dict[str, str],
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["?"])[-1]
-        raise ConfigurationError(f"cibuildwheel rejected the settings ({_ANSI_RE.sub('', last)})")
+        raise ConfigurationError(f"cibuildwheel rejected the settings ({ANSI_ESCAPE.sub('', last)})")
     return result.stdout.split()

@@ -134,6 +134,18 @@ def test_failed_build_leaves_the_wheelhouse_untouched(dual_image, tmp_path):
     assert sorted(p.name for p in wheelhouse.iterdir()) == ["keep.txt"]
 
 
+def test_a_failing_test_command_is_named_by_its_own_error_line(dual_image, tmp_path):
+    """The wheels build, the project's tests fail: the one line quotes the tests' error, not the shell command."""
+    failing = "python -c 'import dualpy_ft_ok; raise AssertionError(\"the tests found a bug\")'"
+    result = run_dualpy("wheels", "build", str(PROJECTS_DIR / "ext-freethreading"), "--python", "3.13", "--image",
+                        dual_image, "--variants", "gil", "--test-command", failing,
+                        "--output-dir", str(tmp_path / "wheelhouse"), check=False)
+    assert result.returncode == 3, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert "the wheel built, but the project's test-command failed (AssertionError: the tests found a bug)" in last
+    assert not (tmp_path / "wheelhouse").exists()
+
+
 def test_ctrl_c_stops_cibuildwheel_and_its_container_and_writes_nothing(dual_image, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "dualpy", "wheels", "build", str(PROJECTS_DIR / "ext-freethreading"), "--python",

@@ -89,3 +89,43 @@ def test_cibuildwheels_own_error_line_names_the_failed_command():
                                        "code 2.")
     assert cibuildwheel_error(["no error here"]) is None
     assert cibuildwheel_error(["cibuildwheel: error: " + "x" * 400]) == "x" * 300 + "…"
+
+
+# Two cibuildwheel processes share one log, each line marked with its process (psutil 7.2.2 on 3.15, shortened).
+SHARED_LOG = [
+    "[cp315] ::group::Building wheel...",
+    "[cp315t] ::group::Building wheel...",
+    "[cp315t] src/_psutil.c:12:10: fatal error: nothing.h: No such file or directory",
+    "[cp315] ::group::Testing wheel...",
+    "[cp315]     + sh -c 'make -C /project ci-test-cibuildwheel'",
+    "[cp315] \x1b[31mERROR: /project/pyproject.toml: config option 'verbosity_subtests' expects one of int\x1b[0m",
+    "[cp315] make: *** [Makefile:150: ci-test-cibuildwheel] Error 4",
+    "[cp315] cibuildwheel: error: Command ['sh', '-c', 'make -C /project ci-test-cibuildwheel'] failed with code 2.",
+]
+
+
+def test_a_failed_test_command_is_named_by_its_own_last_error_line():
+    from dualpy.wheels.diagnose import failed_test  # noqa: PLC0415
+
+    assert failed_test(SHARED_LOG, "[cp315] ") == (
+        "ERROR: /project/pyproject.toml: config option 'verbosity_subtests' expects one of int")
+    pytest_summary = ["Testing wheel...", "E       assert 2 == 3", "FAILED tests/test_a.py::test_b - assert 2 == 3",
+                      "==== 1 failed in 0.2s ====", "cibuildwheel: error: Command ['pytest'] failed with code 1."]
+    assert failed_test(pytest_summary) == "FAILED tests/test_a.py::test_b - assert 2 == 3"
+    traceback = ["Testing wheel...", "Traceback (most recent call last):", '  File "<string>", line 1',
+                 "ModuleNotFoundError: No module named 'psutil._psutil_linux'",
+                 "cibuildwheel: error: Command ['python', '-c', 'import psutil'] failed with code 1."]
+    assert failed_test(traceback) == "ModuleNotFoundError: No module named 'psutil._psutil_linux'"
+
+
+def test_another_steps_failure_or_a_silent_test_is_not_blamed_on_the_tests():
+    from dualpy.wheels.diagnose import failed_test  # noqa: PLC0415
+
+    assert failed_test(SHARED_LOG, "[cp315t] ") is None  # its process has no cibuildwheel error
+    build_failed = ["Testing wheel...", "ERROR: an earlier identifier's output", "Building wheel...",
+                    "error: command 'gcc' failed", "cibuildwheel: error: Command ['pip', 'wheel'] failed with code 1."]
+    assert failed_test(build_failed) is None  # the failed step is the build, not the test
+    silent = ["Testing wheel...", "+ sh -c 'exit 3'", "cibuildwheel: error: Command ['sh'] failed with code 3."]
+    assert failed_test(silent) is None
+    assert failed_test(["Testing wheel...", "ERROR: " + "x" * 400, "cibuildwheel: error: failed"]) == (
+        "ERROR: " + "x" * 293 + "…")
