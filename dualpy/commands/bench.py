@@ -9,7 +9,7 @@ from rich.table import Table
 
 from dualpy import console
 from dualpy.bench.baseline import BaselineReport, run_baseline
-from dualpy.bench.pyperformance import format_timing, select_benchmarks
+from dualpy.bench.pyperformance import SuiteComparison, format_timing, select_benchmarks
 from dualpy.bench.run import BenchReport, plot, pyplot, run_bench
 from dualpy.errors import UsageError
 from dualpy.options import refuse_without, variants_of
@@ -86,16 +86,23 @@ def bench(
         console.warn(warning)
 
 
+def _comparison_table(comparison: SuiteComparison, titles: tuple[str, str], *, ratio_title: str,
+                      digits: int) -> Table:
+    first, second = titles
+    table = Table("benchmark", f"{first} mean ± stdev", f"{second} mean ± stdev", ratio_title, "significance")
+    for row in comparison.benchmarks:
+        table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
+                      format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.{digits}f}",
+                      "significant" if row.significant else "not significant")
+    table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.{digits}f}", "")
+    return table
+
+
 def _print_suite(report: BenchReport) -> None:
     if report.suite is None:
         return
     comparison = report.suite.comparison
-    table = Table("benchmark", "GIL mean ± stdev", "free-threaded mean ± stdev", "t ÷ GIL", "significance")
-    for row in comparison.benchmarks:
-        table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
-                      format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.2f}",
-                      "significant" if row.significant else "not significant")
-    table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.2f}", "")
+    table = _comparison_table(comparison, ("GIL", "free-threaded"), ratio_title="t ÷ GIL", digits=2)
     console.stdout.print(f"pyperformance {report.suite.version}{' --fast' if report.suite.fast else ''}, "
                          f"single-thread time, free-threaded ÷ GIL:", markup=False)
     console.stdout.print(table)
@@ -105,13 +112,8 @@ def _print_suite(report: BenchReport) -> None:
 
 def _print_baseline(report: BaselineReport) -> None:
     for variant, comparison in report.comparisons.items():
-        table = Table("benchmark", f"{report.baseline} mean ± stdev", f"{report.image} mean ± stdev", "ratio",
-                      "significance")
-        for row in comparison.benchmarks:  # compare(baseline, image): the baseline sits in the first slot
-            table.add_row(row.name, format_timing(row.gil.mean, row.gil.stdev),
-                          format_timing(row.freethreaded.mean, row.freethreaded.stdev), f"{row.ratio:.3f}",
-                          "significant" if row.significant else "not significant")
-        table.add_row("geometric mean", "", "", f"{comparison.geometric_mean:.3f}", "")
+        # compare(baseline, image): the baseline sits in the first slot
+        table = _comparison_table(comparison, (report.baseline, report.image), ratio_title="ratio", digits=3)
         console.stdout.print(f"pyperformance{' --fast' if report.fast else ''}, Python {report.python} {variant}: "
                              f"{report.image} ÷ {report.baseline} (below 1: {report.image} is faster)", markup=False)
         console.stdout.print(table)

@@ -139,3 +139,24 @@ def test_a_benchmark_that_ran_in_one_image_only_is_missing_and_left_out_of_the_m
                             {"gil": compare({}, image, ("nbody",))}, {})
     assert report.to_json()["variants"]["gil"] == {"geometric_mean": None, "significant": 0, "per_benchmark": {},
                                                    "missing": ["nbody"]}
+
+
+def test_the_printed_table_names_both_images_and_the_image_over_baseline_ratio(capsys, monkeypatch):
+    from dualpy import console
+    from dualpy.commands.bench import _print_baseline
+
+    monkeypatch.setattr(console.stdout, "_width", 160)  # a terminal wide enough that no header wraps
+
+    baseline, image, _ = split_by_process("two-benchmarks-3.13.15t.json")
+    comparison = compare(baseline, image, ("nbody", "json_loads", "go"))
+    report = BaselineReport("clang:1", "sha256:2", "gcc:1", "sha256:1", "3.13", True, ("nbody", "json_loads", "go"),
+                            {"freethreaded": comparison}, {})
+    _print_baseline(report)
+    captured = capsys.readouterr()
+    assert "gcc:1 mean ± stdev" in captured.out and "clang:1 mean ± stdev" in captured.out
+    assert "clang:1 ÷ gcc:1" in captured.out
+    nbody = next(line for line in captured.out.splitlines() if "nbody" in line)
+    assert "1.120" in nbody and "significant" in nbody and "not significant" not in nbody
+    assert f"{comparison.geometric_mean:.3f}" in next(line for line in captured.out.splitlines()
+                                                       if "geometric mean" in line)
+    assert "not measured in both images: go" in captured.err
