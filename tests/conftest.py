@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,13 @@ collect_ignore = ["projects"]
 
 DUAL_IMAGE_PYTHON = os.environ.get("DUALPY_TEST_PYTHON", "3.13.15")
 DUAL_IMAGE_TAG = os.environ.get("DUALPY_TEST_IMAGE", f"dualpy/cpython:{DUAL_IMAGE_PYTHON}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A session started in the background by a shell without job control inherits SIGINT ignored, and so would every
+    # dualpy it starts; the interrupt tests send SIGINT as a terminal's Ctrl-C does, which needs the default action.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_dualpy(*args: str, check: bool = True, timeout: int = 3600, **kwargs) -> subprocess.CompletedProcess:
