@@ -24,10 +24,12 @@ DUAL_IMAGE_TAG = os.environ.get("DUALPY_TEST_IMAGE", f"dualpy/cpython:{DUAL_IMAG
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # A session started in the background by a shell without job control inherits SIGINT ignored, and so would every
-    # dualpy it starts; the interrupt tests send SIGINT as a terminal's Ctrl-C does, which needs the default action.
+    # A session started in the background by a shell without job control, or in mutmut's stats child, inherits SIGINT
+    # ignored, and so would every dualpy it starts; the interrupt tests send SIGINT as a terminal's Ctrl-C does, which
+    # needs the default action. The handler the session found is put back when it ends.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        config.add_cleanup(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def run_dualpy(*args: str, check: bool = True, timeout: int = 3600, **kwargs) -> subprocess.CompletedProcess:

@@ -68,15 +68,12 @@ def _processes(tmp_path, env):
     return processes, log
 
 
-def test_an_interrupt_stops_every_cibuildwheel_so_each_removes_its_container(tmp_path, monkeypatch, request):
+def test_an_interrupt_stops_every_cibuildwheel_so_each_removes_its_container(tmp_path, monkeypatch):
     env = _fake_cibuildwheel(tmp_path, FAKE_CIBUILDWHEEL)
     removed = []
     monkeypatch.setattr(runner.engine, "remove_containers", lambda label: removed.append(label) or ())
     processes, log = _processes(tmp_path, env)
     sigterm_handler = signal.getsignal(signal.SIGTERM)
-    # Ctrl-C raises KeyboardInterrupt in a dualpy process; a test runner's worker may have been started ignoring it
-    sigint_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    request.addfinalizer(lambda: signal.signal(signal.SIGINT, sigint_handler))
 
     def interrupt_when_both_build():
         while log.getvalue().count("Building") < 2:
